@@ -1,0 +1,1 @@
+"""TenkaiGen's domain and services. Nothing here imports Gradio."""

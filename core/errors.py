@@ -1,0 +1,37 @@
+"""Typed domain errors. The HTTP layer maps each one to a status code in one place."""
+
+from __future__ import annotations
+
+
+class TenkaiGenError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+
+class JobNotFound(TenkaiGenError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} not found")
+        self.job_id = job_id
+
+
+class InvalidTransition(TenkaiGenError):
+    def __init__(self, job_id: str, current: str, target: str) -> None:
+        super().__init__(f"job {job_id} cannot move from {current} to {target}")
+        self.job_id = job_id
+        self.current = current
+        self.target = target
+
+
+class InvalidRequest(TenkaiGenError):
+    """The caller asked for something the catalog or the rules do not allow."""
+
+
+class StorageError(TenkaiGenError):
+    """The object store failed to write or read an object."""
+
+
+class GeneratorUnavailable(TenkaiGenError):
+    """The generation backend could not accept a job."""
+
+
+class WebhookRejected(TenkaiGenError):
+    """A webhook's signature, timestamp or body is not acceptable."""

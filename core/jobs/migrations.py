@@ -1,0 +1,53 @@
+"""Applies `sql/*.sql` to Postgres in file-name order, each once, recorded in a table.
+
+The same files are what a Supabase user pastes into the SQL editor, so each must also be
+safe to run by hand. An advisory lock keeps two app processes from migrating at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "sql"
+_LOCK_KEY = 7_461_736_115  # any constant shared by every TenkaiGen process
+
+_CREATE_LEDGER = """
+CREATE TABLE IF NOT EXISTS tenkaigen_migrations (
+    name        text PRIMARY KEY,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+def pending_migrations(database_url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    """Names of the migration files not yet recorded as applied."""
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(_CREATE_LEDGER)
+        applied = {r[0] for r in conn.execute("SELECT name FROM tenkaigen_migrations")}
+    return [p.name for p in sorted(migrations_dir.glob("*.sql")) if p.name not in applied]
+
+
+def apply_migrations(database_url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply every pending migration, each in its own transaction; return the names applied."""
+    applied_now: list[str] = []
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+        try:
+            conn.execute(_CREATE_LEDGER)
+            done = {r[0] for r in conn.execute("SELECT name FROM tenkaigen_migrations")}
+            for path in sorted(migrations_dir.glob("*.sql")):
+                if path.name in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(path.read_text())
+                    conn.execute("INSERT INTO tenkaigen_migrations (name) VALUES (%s)", (path.name,))
+                log.info("migration applied name=%s", path.name)
+                applied_now.append(path.name)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    return applied_now

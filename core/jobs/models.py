@@ -1,0 +1,39 @@
+"""The job record as the rest of the app sees it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.jobs.status import JobStatus
+
+
+class NewJob(BaseModel):
+    """What the service knows about a job before it is stored."""
+
+    user_id: str
+    prompt: str
+    parsed_prompt: dict[str, Any] = Field(default_factory=dict)
+    style: str
+    product: str
+    width: int
+    height: int
+    seed: int | None = None
+    model: str | None = None
+
+
+class Job(NewJob):
+    id: str
+    status: JobStatus
+    storage_key: str | None = None
+    image_url: str | None = None
+    error: str | None = None
+    processing_time_ms: int | None = None
+    progress_step: int | None = None
+    progress_total: int | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    updated_at: datetime

@@ -1,0 +1,142 @@
+"""Postgres job store (Supabase or any Postgres 15+), psycopg 3 with a connection pool."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from core.errors import InvalidTransition, JobNotFound
+from core.jobs.models import Job, NewJob
+from core.jobs.transitions import (
+    TransitionWrite,
+    canceled_write,
+    completed_write,
+    failed_write,
+    processing_write,
+)
+
+_COLUMNS = (
+    "id::text AS id, user_id, prompt, parsed_prompt, style, product, status, width, height, seed, "
+    "model, storage_key, image_url, error, processing_time_ms, progress_step, progress_total, "
+    "created_at, started_at, completed_at, updated_at"
+)
+
+
+def open_pool(database_url: str, max_size: int = 10, timeout_s: float = 10.0) -> ConnectionPool:
+    """A pool whose connections are checked before use, so a killed connection is replaced.
+
+    `prepare_threshold=None` keeps it working behind Supabase's transaction pooler.
+    """
+    return ConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        timeout=timeout_s,
+        open=True,
+        check=ConnectionPool.check_connection,
+        kwargs={
+            "autocommit": True,
+            "row_factory": dict_row,
+            "prepare_threshold": None,
+            "connect_timeout": max(1, int(timeout_s)),
+            "options": f"-c statement_timeout={int(timeout_s * 1000)}",
+        },
+    )
+
+
+def _as_uuid(job_id: str) -> str:
+    try:
+        return str(uuid.UUID(str(job_id)))
+    except ValueError as exc:
+        raise JobNotFound(job_id) from exc
+
+
+class PostgresJobStore:
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+
+    def get(self, job_id: str) -> Job:
+        row = self._fetch_one(f"SELECT {_COLUMNS} FROM generation_jobs WHERE id = %s", (_as_uuid(job_id),))
+        if row is None:
+            raise JobNotFound(job_id)
+        return Job.model_validate(row)
+
+    def list_for_user(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM generation_jobs WHERE user_id = %s "
+                "ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+                (user_id, limit, offset),
+            ).fetchall()
+        return [Job.model_validate(r) for r in rows]
+
+    def create(self, new_job: NewJob) -> Job:
+        row: dict[str, Any] = new_job.model_dump()
+        row["parsed_prompt"] = Jsonb(new_job.parsed_prompt)
+        query = sql.SQL("INSERT INTO generation_jobs ({}) VALUES ({}) RETURNING " + _COLUMNS).format(
+            sql.SQL(", ").join(map(sql.Identifier, row)),
+            sql.SQL(", ").join(sql.Placeholder() * len(row)),
+        )
+        stored = self._fetch_one(query, tuple(row.values()))
+        assert stored is not None  # INSERT ... RETURNING always yields the row
+        return Job.model_validate(stored)
+
+    def mark_processing(self, job_id: str) -> Job:
+        return self._apply(job_id, processing_write())
+
+    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job:
+        return self._apply(job_id, completed_write(storage_key, image_url, seed))
+
+    def mark_failed(self, job_id: str, error: str) -> Job:
+        return self._apply(job_id, failed_write(error))
+
+    def mark_canceled(self, job_id: str) -> Job:
+        return self._apply(job_id, canceled_write())
+
+    def record_progress(self, job_id: str, step: int, total: int) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "UPDATE generation_jobs SET progress_step = %s, progress_total = %s "
+                "WHERE id = %s AND status = 'processing'",
+                (step, total, _as_uuid(job_id)),
+            )
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _fetch_one(self, query: Any, params: tuple[Any, ...]) -> dict[str, Any] | None:
+        with self._pool.connection() as conn:
+            return conn.execute(query, params).fetchone()
+
+    def _apply(self, job_id: str, write: TransitionWrite) -> Job:
+        job_uuid = _as_uuid(job_id)
+        assignments = [sql.SQL("status = %s")]
+        params: list[Any] = [write.target.value]
+        for column, value in write.values.items():
+            assignments.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+            params.append(value)
+        if write.stamp_started:
+            assignments.append(sql.SQL("started_at = now()"))
+        if write.stamp_completed:
+            assignments.append(sql.SQL("completed_at = now()"))
+        if write.measure_processing_time:
+            assignments.append(
+                sql.SQL(
+                    "processing_time_ms = GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int"
+                )
+            )
+        query = sql.SQL("UPDATE generation_jobs SET {} WHERE id = %s AND status = ANY(%s) RETURNING " + _COLUMNS).format(
+            sql.SQL(", ").join(assignments)
+        )
+        row = self._fetch_one(query, (*params, job_uuid, list(write.sources)))
+        if row is not None:
+            return Job.model_validate(row)
+        current = self._fetch_one("SELECT status FROM generation_jobs WHERE id = %s", (job_uuid,))
+        if current is None:
+            raise JobNotFound(job_id)
+        raise InvalidTransition(job_id, current["status"], write.target.value)

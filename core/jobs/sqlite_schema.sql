@@ -1,0 +1,40 @@
+-- The embedded twin of sql/015_create_generation_jobs_table.sql for SQLite.
+-- Timestamps are UTC ISO-8601 text; parsed_prompt is JSON text.
+CREATE TABLE IF NOT EXISTS generation_jobs (
+    id                  TEXT PRIMARY KEY,
+    user_id             TEXT    NOT NULL,
+    prompt              TEXT    NOT NULL CHECK (length(prompt) BETWEEN 1 AND 4000),
+    parsed_prompt       TEXT    NOT NULL DEFAULT '{}',
+    style               TEXT    NOT NULL,
+    product             TEXT    NOT NULL,
+    status              TEXT    NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'canceled')),
+    width               INTEGER NOT NULL CHECK (width > 0),
+    height              INTEGER NOT NULL CHECK (height > 0),
+    seed                INTEGER,
+    model               TEXT,
+    storage_key         TEXT,
+    image_url           TEXT,
+    error               TEXT,
+    processing_time_ms  INTEGER CHECK (processing_time_ms IS NULL OR processing_time_ms >= 0),
+    progress_step       INTEGER,
+    progress_total      INTEGER,
+    created_at          TEXT    NOT NULL,
+    started_at          TEXT,
+    completed_at        TEXT,
+    updated_at          TEXT    NOT NULL,
+    CHECK (status <> 'completed' OR (storage_key IS NOT NULL AND image_url IS NOT NULL))
+);
+
+CREATE INDEX IF NOT EXISTS generation_jobs_user_created_idx ON generation_jobs (user_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS generation_jobs_status_created_idx ON generation_jobs (status, created_at);
+
+CREATE TRIGGER IF NOT EXISTS generation_jobs_guard_transition
+BEFORE UPDATE OF status ON generation_jobs
+FOR EACH ROW WHEN NEW.status IS NOT OLD.status AND NOT (
+    (OLD.status = 'pending' AND NEW.status IN ('processing', 'canceled')) OR
+    (OLD.status = 'processing' AND NEW.status IN ('completed', 'failed', 'canceled'))
+)
+BEGIN
+    SELECT RAISE(ABORT, 'illegal generation job transition');
+END;

@@ -1,0 +1,147 @@
+"""SQLite job store: the embedded default. WAL mode, so several processes can share the file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from core.errors import InvalidTransition, JobNotFound
+from core.jobs.models import Job, NewJob
+from core.jobs.status import JobStatus
+from core.jobs.transitions import (
+    TransitionWrite,
+    canceled_write,
+    completed_write,
+    failed_write,
+    processing_write,
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(sep=" ", timespec="microseconds")
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class SqliteJobStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        schema = resources.files("core.jobs").joinpath("sqlite_schema.sql").read_text()
+        with self._lock:
+            self._conn.executescript(schema)
+
+    # --- reads -------------------------------------------------------------------------
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM generation_jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _row_to_job(row)
+
+    def list_for_user(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM generation_jobs WHERE user_id = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+                (user_id, limit, offset),
+            ).fetchall()
+        return [_row_to_job(r) for r in rows]
+
+    # --- writes ------------------------------------------------------------------------
+    def create(self, new_job: NewJob) -> Job:
+        now = _now()
+        row = new_job.model_dump()
+        row.update(
+            id=str(uuid.uuid4()),
+            parsed_prompt=json.dumps(new_job.parsed_prompt),
+            status=JobStatus.PENDING.value,
+            created_at=now,
+            updated_at=now,
+        )
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._lock:
+            stored = self._conn.execute(
+                f"INSERT INTO generation_jobs ({columns}) VALUES ({marks}) RETURNING *", tuple(row.values())
+            ).fetchone()
+        return _row_to_job(stored)
+
+    def mark_processing(self, job_id: str) -> Job:
+        return self._apply(job_id, processing_write())
+
+    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job:
+        return self._apply(job_id, completed_write(storage_key, image_url, seed))
+
+    def mark_failed(self, job_id: str, error: str) -> Job:
+        return self._apply(job_id, failed_write(error))
+
+    def mark_canceled(self, job_id: str) -> Job:
+        return self._apply(job_id, canceled_write())
+
+    def record_progress(self, job_id: str, step: int, total: int) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE generation_jobs SET progress_step = ?, progress_total = ?, updated_at = ? "
+                "WHERE id = ? AND status = 'processing'",
+                (step, total, _now(), job_id),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _apply(self, job_id: str, write: TransitionWrite) -> Job:
+        now = _now()
+        assignments = ["status = ?", "updated_at = ?"]
+        params: list[Any] = [write.target.value, now]
+        for column, value in write.values.items():
+            assignments.append(f"{column} = ?")
+            params.append(value)
+        if write.stamp_started:
+            assignments.append("started_at = ?")
+            params.append(now)
+        if write.stamp_completed:
+            assignments.append("completed_at = ?")
+            params.append(now)
+        if write.measure_processing_time:
+            assignments.append(
+                "processing_time_ms = CASE WHEN started_at IS NULL THEN NULL "
+                "ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END"
+            )
+            params.append(now)
+        sources = write.sources
+        sql = (
+            f"UPDATE generation_jobs SET {', '.join(assignments)} "
+            f"WHERE id = ? AND status IN ({', '.join('?' for _ in sources)}) RETURNING *"
+        )
+        with self._lock:
+            row = self._conn.execute(sql, (*params, job_id, *sources)).fetchone()
+            if row is None:
+                current = self._conn.execute(
+                    "SELECT status FROM generation_jobs WHERE id = ?", (job_id,)
+                ).fetchone()
+        if row is not None:
+            return _row_to_job(row)
+        if current is None:
+            raise JobNotFound(job_id)
+        raise InvalidTransition(job_id, current["status"], write.target.value)
+
+
+def _row_to_job(row: sqlite3.Row) -> Job:
+    data = dict(row)
+    data["parsed_prompt"] = json.loads(data["parsed_prompt"] or "{}")
+    for column in ("created_at", "started_at", "completed_at", "updated_at"):
+        data[column] = _parse_time(data[column])
+    return Job.model_validate(data)

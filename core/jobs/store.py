@@ -1,0 +1,36 @@
+"""The JobStore protocol: how the service reads and moves jobs, whatever the database."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from core.jobs.models import Job, NewJob
+
+
+class JobStore(Protocol):
+    """Persistence of generation jobs.
+
+    Every status change is one conditional UPDATE guarded by the status machine
+    (`core.jobs.status`): it raises `InvalidTransition` when the job is not in a state the
+    target may be reached from, and `JobNotFound` when there is no such job.
+    """
+
+    def create(self, new_job: NewJob) -> Job: ...
+
+    def get(self, job_id: str) -> Job: ...
+
+    def list_for_user(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]: ...
+
+    def mark_processing(self, job_id: str) -> Job: ...
+
+    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job: ...
+
+    def mark_failed(self, job_id: str, error: str) -> Job: ...
+
+    def mark_canceled(self, job_id: str) -> Job: ...
+
+    def record_progress(self, job_id: str, step: int, total: int) -> None:
+        """Store a worker's step progress; ignored unless the job is processing."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,50 @@
+"""What each status change writes, shared by the SQL stores.
+
+A store turns a `TransitionWrite` into one conditional UPDATE:
+`SET status = target, <columns> WHERE id = ? AND status IN (sources_of(target))`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.jobs.status import JobStatus, sources_of
+
+
+@dataclass(frozen=True)
+class TransitionWrite:
+    target: JobStatus
+    # columns set to a parameter value
+    values: dict[str, Any] = field(default_factory=dict)
+    stamp_started: bool = False
+    stamp_completed: bool = False
+    # processing_time_ms = now - started_at, computed by the database
+    measure_processing_time: bool = False
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(s.value for s in sources_of(self.target))
+
+
+def processing_write() -> TransitionWrite:
+    return TransitionWrite(JobStatus.PROCESSING, stamp_started=True)
+
+
+def completed_write(storage_key: str, image_url: str, seed: int | None) -> TransitionWrite:
+    values: dict[str, Any] = {"storage_key": storage_key, "image_url": image_url, "error": None}
+    if seed is not None:
+        values["seed"] = seed
+    return TransitionWrite(
+        JobStatus.COMPLETED, values, stamp_completed=True, measure_processing_time=True
+    )
+
+
+def failed_write(error: str) -> TransitionWrite:
+    return TransitionWrite(
+        JobStatus.FAILED, {"error": error[:2000]}, stamp_completed=True, measure_processing_time=True
+    )
+
+
+def canceled_write() -> TransitionWrite:
+    return TransitionWrite(JobStatus.CANCELED, stamp_completed=True)

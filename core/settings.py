@@ -1,0 +1,69 @@
+"""Every setting TenkaiGen reads, in one place.
+
+The environment variable names are the seed deployment's (B2_S3_*, MODAL_GENERATE_ENDPOINT,
+GEMINI_API_KEY, TENKAIGEN_WEBHOOK_URL) so an existing env file keeps working. Unset backends
+fall back to embedded ones: SQLite, a local folder, the local parser and the draft renderer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- the app itself -----------------------------------------------------------------
+    data_dir: Path = Field(Path("data"), alias="TENKAIGEN_DATA_DIR")
+    local_user: str = Field("local", alias="TENKAIGEN_LOCAL_USER")
+    public_url: str = Field("http://127.0.0.1:7860", alias="TENKAIGEN_PUBLIC_URL")
+    max_prompt_chars: int = Field(1000, alias="TENKAIGEN_MAX_PROMPT_CHARS", ge=1)
+    http_timeout_s: float = Field(15.0, alias="TENKAIGEN_HTTP_TIMEOUT_S", gt=0)
+    gradio_share: bool = Field(False, alias="TENKAIGEN_SHARE")
+
+    # --- jobs database --------------------------------------------------------------------
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    database_pool_size: int = Field(10, alias="TENKAIGEN_DB_POOL_SIZE", ge=1)
+
+    # --- object storage (Backblaze B2 by default, any S3) ----------------------------------
+    b2_s3_endpoint: str | None = Field(None, alias="B2_S3_ENDPOINT")
+    b2_s3_region: str | None = Field(None, alias="B2_S3_REGION")
+    b2_s3_bucket: str | None = Field(None, alias="B2_S3_BUCKET")
+    b2_s3_access_key_id: str | None = Field(None, alias="B2_S3_ACCESS_KEY_ID")
+    b2_s3_secret_access_key: SecretStr | None = Field(None, alias="B2_S3_SECRET_ACCESS_KEY")
+    b2_s3_prefix: str = Field("ai-generated/", alias="B2_S3_PREFIX")
+    storage_public_base_url: str | None = Field(None, alias="STORAGE_PUBLIC_BASE_URL")
+
+    # --- GPU worker ----------------------------------------------------------------------
+    modal_generate_endpoint: str | None = Field(None, alias="MODAL_GENERATE_ENDPOINT")
+    webhook_url: str | None = Field(None, alias="TENKAIGEN_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(None, alias="TENKAIGEN_WEBHOOK_SECRET")
+    generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=1, le=100)
+
+    # --- prompt parsing ------------------------------------------------------------------
+    gemini_api_key: SecretStr | None = Field(None, alias="GEMINI_API_KEY")
+    gemini_base_url: str | None = Field(None, alias="GEMINI_BASE_URL")
+    gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
+
+    @property
+    def uses_s3(self) -> bool:
+        return bool(self.b2_s3_bucket)
+
+    @property
+    def effective_webhook_url(self) -> str:
+        """Where workers post results: the explicit setting, else this app's own route."""
+        if self.webhook_url:
+            return self.webhook_url
+        return self.public_url.rstrip("/") + "/api/generate/webhook"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "tenkaigen.sqlite3"

@@ -1,0 +1,170 @@
+"""Every JobStore behaves the same on SQLite and on the real Postgres server."""
+
+from __future__ import annotations
+
+import itertools
+
+import psycopg
+import pytest
+
+from core.errors import InvalidTransition, JobNotFound
+from core.jobs import ALLOWED_TRANSITIONS, Job, JobStatus, JobStore, NewJob
+
+
+def new_job(user_id: str = "alice", prompt: str = "a red fox") -> NewJob:
+    return NewJob(
+        user_id=user_id, prompt=prompt, parsed_prompt={"subject": "fox", "colors": ["red"]},
+        style="anime", product="t-shirt", width=1104, height=1472, seed=42, model="draft-renderer",
+    )
+
+
+def move(store: JobStore, job: Job, target: JobStatus) -> Job:
+    if target is JobStatus.PROCESSING:
+        return store.mark_processing(job.id)
+    if target is JobStatus.COMPLETED:
+        return store.mark_completed(job.id, f"ai-generated/alice/{job.id}.png", f"/media/{job.id}.png", 7)
+    if target is JobStatus.FAILED:
+        return store.mark_failed(job.id, "boom")
+    if target is JobStatus.CANCELED:
+        return store.mark_canceled(job.id)
+    raise AssertionError(target)
+
+
+def job_in(store: JobStore, status: JobStatus) -> Job:
+    """A fresh job brought to `status` by legal transitions."""
+    job = store.create(new_job())
+    path = {
+        JobStatus.PENDING: [],
+        JobStatus.PROCESSING: [JobStatus.PROCESSING],
+        JobStatus.COMPLETED: [JobStatus.PROCESSING, JobStatus.COMPLETED],
+        JobStatus.FAILED: [JobStatus.PROCESSING, JobStatus.FAILED],
+        JobStatus.CANCELED: [JobStatus.CANCELED],
+    }[status]
+    for step in path:
+        job = move(store, job, step)
+    return job
+
+
+def test_a_created_job_is_pending_and_can_be_read_back(job_store: JobStore):
+    job = job_store.create(new_job())
+    assert job.status is JobStatus.PENDING
+    again = job_store.get(job.id)
+    assert again.model_dump() == job.model_dump()
+    assert again.parsed_prompt == {"subject": "fox", "colors": ["red"]}
+
+
+def test_the_happy_path_records_start_completion_and_processing_time(job_store: JobStore):
+    job = job_store.create(new_job())
+    processing = job_store.mark_processing(job.id)
+    assert processing.status is JobStatus.PROCESSING and processing.started_at is not None
+    done = job_store.mark_completed(job.id, "ai-generated/alice/x.png", "https://cdn/x.png", 99)
+    assert done.status is JobStatus.COMPLETED
+    assert (done.storage_key, done.image_url, done.seed) == ("ai-generated/alice/x.png", "https://cdn/x.png", 99)
+    assert done.completed_at is not None and done.completed_at >= done.started_at
+    assert done.processing_time_ms is not None and done.processing_time_ms >= 0
+
+
+def test_a_failed_job_keeps_its_error(job_store: JobStore):
+    job = job_in(job_store, JobStatus.PROCESSING)
+    failed = job_store.mark_failed(job.id, "CUDA out of memory")
+    assert failed.status is JobStatus.FAILED and failed.error == "CUDA out of memory"
+
+
+ILLEGAL = [
+    (source, target)
+    for source, target in itertools.product(JobStatus, [s for s in JobStatus if s is not JobStatus.PENDING])
+    if target not in ALLOWED_TRANSITIONS[source]
+]
+
+
+@pytest.mark.parametrize(("source", "target"), ILLEGAL, ids=[f"{s}-to-{t}" for s, t in ILLEGAL])
+def test_every_illegal_transition_is_refused_and_changes_nothing(job_store: JobStore, source: JobStatus, target: JobStatus):
+    job = job_in(job_store, source)
+    with pytest.raises(InvalidTransition) as refused:
+        move(job_store, job, target)
+    assert refused.value.current == source.value
+    assert job_store.get(job.id).model_dump() == job.model_dump()
+
+
+def test_a_repeated_transition_is_refused(job_store: JobStore):
+    job = job_in(job_store, JobStatus.PROCESSING)
+    with pytest.raises(InvalidTransition):
+        job_store.mark_processing(job.id)
+
+
+def test_an_unknown_job_is_not_found(job_store: JobStore):
+    missing = "00000000-0000-4000-8000-000000000000"
+    with pytest.raises(JobNotFound):
+        job_store.get(missing)
+    with pytest.raises(JobNotFound):
+        job_store.mark_processing(missing)
+
+
+def test_a_malformed_job_id_is_not_found(job_store: JobStore):
+    with pytest.raises(JobNotFound):
+        job_store.get("not-a-uuid")
+
+
+def test_history_lists_a_users_jobs_newest_first_and_pages(job_store: JobStore):
+    ids = [job_store.create(new_job(prompt=f"design {i}")).id for i in range(5)]
+    job_store.create(new_job(user_id="bob"))
+    page_one = job_store.list_for_user("alice", limit=3)
+    page_two = job_store.list_for_user("alice", limit=3, offset=3)
+    assert [j.id for j in page_one + page_two] == list(reversed(ids))
+    assert all(j.user_id == "alice" for j in page_one + page_two)
+
+
+def test_progress_is_recorded_only_while_processing(job_store: JobStore):
+    pending = job_store.create(new_job())
+    job_store.record_progress(pending.id, 3, 8)
+    assert job_store.get(pending.id).progress_step is None
+    running = job_store.mark_processing(pending.id)
+    job_store.record_progress(running.id, 3, 8)
+    assert (job_store.get(running.id).progress_step, job_store.get(running.id).progress_total) == (3, 8)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_itself_refuses_an_illegal_update(pg_store, pg_url: str):
+    job = job_in(pg_store, JobStatus.COMPLETED)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("UPDATE generation_jobs SET status = 'pending' WHERE id = %s", (job.id,))
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("UPDATE generation_jobs SET status = 'bogus' WHERE id = %s", (job.id,))
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_refuses_a_completed_job_without_its_image(pg_store, pg_url: str):
+    job = job_in(pg_store, JobStatus.PROCESSING)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("UPDATE generation_jobs SET status = 'completed' WHERE id = %s", (job.id,))
+
+
+def test_sqlite_itself_refuses_an_illegal_update(sqlite_store):
+    import sqlite3
+
+    job = job_in(sqlite_store, JobStatus.FAILED)
+    with pytest.raises(sqlite3.IntegrityError):
+        sqlite_store._conn.execute("UPDATE generation_jobs SET status = 'processing' WHERE id = ?", (job.id,))
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_the_seed_monitoring_query_runs_unchanged(pg_store, pg_url: str):
+    job_in(pg_store, JobStatus.COMPLETED)
+    job_in(pg_store, JobStatus.FAILED)
+    seed_query = """
+SELECT 
+  COUNT(*) as total_generations,
+  COUNT(CASE WHEN status = 'completed' THEN 1 END) as successful,
+  AVG(processing_time_ms) as avg_time_ms
+FROM generation_jobs
+WHERE created_at > NOW() - INTERVAL '30 days';
+"""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        total, successful, avg_ms = conn.execute(seed_query).fetchone()
+    assert (total, successful) == (2, 1)
+    assert avg_ms is not None
