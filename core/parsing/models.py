@@ -1,0 +1,24 @@
+"""The structured brief every parser returns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ParsedPrompt(BaseModel):
+    """A designer's idea turned into a brief the generator can run."""
+
+    subject: str = Field(description="What the design shows, in a few words")
+    style: str = Field(description="Style id from the catalog")
+    colors: list[str] = Field(default_factory=list, description="Colour words or hex codes asked for")
+    mood: str | None = Field(None, description="Overall feeling, e.g. 'playful', 'dark'")
+    composition: str | None = Field(None, description="Layout hint, e.g. 'centered', 'full body'")
+    product: str = Field(description="Product id from the catalog")
+    aspect_ratio: str = Field(description="Generation aspect as 'W:H' pixels")
+    width: int
+    height: int
+    prompt: str = Field(description="The final prompt sent to the image model")
+    negative_prompt: str = Field(description="What the image model must avoid")
+    parser: Literal["local", "gemini"] = "local"

@@ -1,0 +1,52 @@
+"""Local folder storage: the embedded default, served by the app under /media."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from core.errors import StorageError
+from core.storage.base import StorageUsage
+
+
+class LocalObjectStore:
+    def __init__(self, root: Path, prefix: str, public_base_url: str = "/media") -> None:
+        self.root = root.resolve()
+        self.prefix = prefix
+        self._public_base_url = public_base_url.rstrip("/")
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root):
+            raise StorageError(f"object key escapes the storage folder: {key!r}")
+        return path
+
+    def put_png(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # write then rename, so a reader never sees half a file
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".part") as tmp:
+                tmp.write(data)
+            os.replace(tmp.name, path)
+        except OSError as exc:
+            raise StorageError(f"could not write {key}: {exc}") from exc
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except OSError as exc:
+            raise StorageError(f"could not read {key}: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def public_url(self, key: str) -> str:
+        return f"{self._public_base_url}/{key}"
+
+    def usage(self) -> StorageUsage:
+        base = self.root / self.prefix if self.prefix else self.root
+        files = [p for p in base.rglob("*.png") if p.is_file()] if base.exists() else []
+        return StorageUsage(objects=len(files), bytes=sum(p.stat().st_size for p in files))

@@ -1,0 +1,73 @@
+"""Both object stores keep the seed's layout and hand out URLs that serve the bytes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from core.errors import StorageError
+from core.storage import LocalObjectStore, S3ObjectStore, image_key, make_s3_client
+from tests.conftest import S3_TEST_KEY
+from tests.support.fake_worker import solid_png
+
+
+def test_keys_follow_the_seed_layout():
+    assert image_key("ai-generated/", "user-1", "job-9") == "ai-generated/user-1/job-9.png"
+    assert image_key("ai-generated/", "user-1", "job-9", "_print") == "ai-generated/user-1/job-9_print.png"
+
+
+def test_a_stored_png_reads_back_identically(object_store):
+    png = solid_png(32, 16)
+    key = image_key(object_store.prefix, "alice", "job-1")
+    assert not object_store.exists(key)
+    object_store.put_png(key, png)
+    assert object_store.exists(key)
+    assert object_store.get(key) == png
+
+
+def test_storing_twice_under_one_key_keeps_one_object(object_store):
+    key = image_key(object_store.prefix, "alice", "job-1")
+    object_store.put_png(key, solid_png(8, 8))
+    object_store.put_png(key, solid_png(8, 8))
+    usage = object_store.usage()
+    assert usage.objects == 1 and usage.bytes == len(solid_png(8, 8))
+
+
+def test_reading_a_missing_object_is_a_storage_error(object_store):
+    with pytest.raises(StorageError):
+        object_store.get(image_key(object_store.prefix, "alice", "missing"))
+
+
+def test_local_urls_are_served_under_media(local_store: LocalObjectStore):
+    assert local_store.public_url("ai-generated/a/b.png") == "/media/ai-generated/a/b.png"
+
+
+def test_local_keys_cannot_escape_the_storage_folder(local_store: LocalObjectStore):
+    with pytest.raises(StorageError):
+        local_store.put_png("../../etc/evil.png", b"x")
+
+
+@pytest.mark.slow
+def test_s3_objects_are_png_typed_and_fetchable_at_the_public_url(s3_store: S3ObjectStore, s3_endpoint: str, s3_bucket: str):
+    png = solid_png(10, 10)
+    key = image_key(s3_store.prefix, "alice", "job-2")
+    s3_store.put_png(key, png)
+    url = s3_store.public_url(key)
+    assert url == f"{s3_endpoint}/{s3_bucket}/ai-generated/alice/job-2.png"
+    response = httpx.get(url, timeout=5)
+    assert response.status_code == 200
+    assert response.content == png
+    assert response.headers["content-type"] == "image/png"
+
+
+def test_a_public_base_url_overrides_the_endpoint_url():
+    store = S3ObjectStore(client=None, bucket="b", prefix="p/", endpoint="https://s3.example", public_base_url="https://cdn.example/")
+    assert store.public_url("p/u/j.png") == "https://cdn.example/p/u/j.png"
+
+
+@pytest.mark.slow
+def test_a_missing_bucket_is_a_storage_error_naming_the_bucket(s3_endpoint: str):
+    client = make_s3_client(s3_endpoint, "us-east-1", S3_TEST_KEY, S3_TEST_KEY, timeout_s=5)
+    store = S3ObjectStore(client, bucket="no-such-bucket", prefix="ai-generated/", endpoint=s3_endpoint)
+    with pytest.raises(StorageError, match="no-such-bucket"):
+        store.put_png("ai-generated/a/b.png", solid_png(4, 4))
