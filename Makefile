@@ -1,0 +1,39 @@
+# TenkaiGen: `make run` serves the app on embedded defaults; `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+.PHONY: run test test-fast services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+## run: create the virtual environment, install, and serve http://$(HOST):$(PORT)
+run: $(VENV)/.installed
+	$(BIN)/python app.py --host $(HOST) --port $(PORT) $(ARGS)
+
+## test: install the test extras, start what the tests need, run the whole suite
+test: $(VENV)/.installed-test services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-fast: the suite without the slow real-server tests
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+## services: make sure Postgres is up (and, for the browser tests, Debian's chromium is installed)
+services:
+	bash scripts/ensure_test_services.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-output

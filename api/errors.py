@@ -1,0 +1,44 @@
+"""Domain errors to HTTP status codes, in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from core.errors import (
+    GeneratorUnavailable,
+    InvalidRequest,
+    InvalidTransition,
+    JobNotFound,
+    StorageError,
+    TenkaiGenError,
+    WebhookRejected,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: dict[type[TenkaiGenError], int] = {
+    JobNotFound: 404,
+    InvalidTransition: 409,
+    InvalidRequest: 422,
+    WebhookRejected: 401,
+    StorageError: 503,
+    GeneratorUnavailable: 503,
+}
+
+
+def status_for(error: TenkaiGenError) -> int:
+    for error_type, status in STATUS_BY_ERROR.items():
+        if isinstance(error, error_type):
+            return status
+    return 500
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TenkaiGenError)
+    async def _domain_error(request: Request, exc: TenkaiGenError) -> JSONResponse:
+        status = status_for(exc)
+        log.info("request refused path=%s status=%s error=%s", request.url.path, status, exc)
+        return JSONResponse(status_code=status, content={"detail": str(exc)})

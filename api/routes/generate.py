@@ -1,0 +1,110 @@
+"""/api/parse-prompt and /api/generate/*: thin handlers over GenerationService."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ServicesDep, UserIdDep
+from api.schemas import (
+    GenerateAccepted,
+    GenerateBody,
+    JobStatusResponse,
+    ParsePromptBody,
+    ParsePromptResponse,
+    WebhookAck,
+)
+from core.errors import JobNotFound
+from core.generators import GenerationOutcome
+from core.jobs import Job
+from core.service import GenerateCommand
+from core.webhooks import verify_webhook
+
+router = APIRouter(prefix="/api", tags=["generation"])
+
+
+def _absolute(request: Request, url: str | None) -> str | None:
+    """Local storage hands out app-relative URLs; API callers get absolute ones."""
+    if url and url.startswith("/"):
+        return str(request.base_url).rstrip("/") + url
+    return url
+
+
+def _owned_job(services: ServicesDep, user_id: str, job_id: str) -> Job:
+    job = services.generation.get_job(job_id)
+    if job.user_id != user_id:
+        raise JobNotFound(job_id)  # another user's job does not exist for this caller
+    return job
+
+
+@router.post("/parse-prompt", response_model=ParsePromptResponse)
+def parse_prompt(body: ParsePromptBody, services: ServicesDep) -> ParsePromptResponse:
+    brief = services.generation.parse(body.prompt, body.style, body.product)
+    return ParsePromptResponse(parsed=brief.model_dump())
+
+
+@router.post("/generate", response_model=GenerateAccepted, status_code=status.HTTP_202_ACCEPTED)
+def generate(
+    body: GenerateBody, services: ServicesDep, user_id: UserIdDep, background: BackgroundTasks
+) -> GenerateAccepted:
+    command = GenerateCommand(
+        prompt=body.prompt,
+        style=body.style,
+        product=body.product,
+        seed=body.seed,
+        negative_prompt=body.negative_prompt,
+    )
+    job = services.generation.create_job(user_id, command)
+    background.add_task(services.generation.dispatch, job.id)
+    return GenerateAccepted(job_id=job.id, status=job.status.value)
+
+
+@router.get("/generate/status/{job_id}", response_model=JobStatusResponse)
+def job_status(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> JobStatusResponse:
+    job = _owned_job(services, user_id, job_id)
+    return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
+
+
+@router.post("/generate/{job_id}/cancel", response_model=JobStatusResponse)
+def cancel_job(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> JobStatusResponse:
+    _owned_job(services, user_id, job_id)
+    job = services.generation.cancel(job_id)
+    return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"webhook body over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"webhook body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/generate/webhook",
+    response_model=WebhookAck,
+    responses={401: {"description": "bad or stale signature"}, 404: {"description": "unknown job"},
+               409: {"description": "illegal transition"}},
+)
+async def generation_webhook(request: Request, services: ServicesDep) -> WebhookAck:
+    """Result callback from a GPU worker, signed with the Standard Webhooks scheme."""
+    body = await _read_limited(request, services.max_webhook_bytes)
+    payload = verify_webhook(services.webhook_secret, body, dict(request.headers))
+    outcome = GenerationOutcome(
+        job_id=payload.job_id,
+        status=payload.status,
+        png=payload.image_bytes(),
+        error=payload.error,
+        seed=payload.seed,
+        timings=payload.timings or {},
+        progress_step=payload.progress.step if payload.progress else None,
+        progress_total=payload.progress.total if payload.progress else None,
+    )
+    result = await run_in_threadpool(services.generation.apply_outcome, outcome)
+    return WebhookAck(job_id=payload.job_id, result=result)

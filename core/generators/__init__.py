@@ -1,0 +1,7 @@
+"""Image generators: the offline draft renderer and the GPU worker dispatcher."""
+
+from core.generators.base import GenerationOutcome, GenerationRequest, Generator, ResultSink
+from core.generators.draft import DraftGenerator
+from core.generators.modal import ModalGenerator
+
+__all__ = ["DraftGenerator", "GenerationOutcome", "GenerationRequest", "Generator", "ModalGenerator", "ResultSink"]

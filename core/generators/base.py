@@ -1,0 +1,69 @@
+"""The Generator protocol and the messages it exchanges with the service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from core.parsing.models import ParsedPrompt
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One job as a generator sees it (also the body sent to a remote worker)."""
+
+    job_id: str
+    user_id: str
+    prompt: str
+    negative_prompt: str
+    width: int
+    height: int
+    seed: int
+    steps: int
+    webhook_url: str
+    brief: ParsedPrompt
+
+    def worker_body(self) -> dict[str, object]:
+        return {
+            "job_id": self.job_id,
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "width": self.width,
+            "height": self.height,
+            "seed": self.seed,
+            "steps": self.steps,
+            "webhook_url": self.webhook_url,
+        }
+
+
+@dataclass(frozen=True)
+class GenerationOutcome:
+    """What a generator reports back: the same facts a worker's webhook carries."""
+
+    job_id: str
+    status: Literal["processing", "completed", "failed"]
+    png: bytes | None = None
+    error: str | None = None
+    seed: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    progress_step: int | None = None
+    progress_total: int | None = None
+
+
+class ResultSink(Protocol):
+    """Takes outcomes; the generation service is one. Webhooks end up here too."""
+
+    def apply_outcome(self, outcome: GenerationOutcome) -> str: ...
+
+
+class Generator(Protocol):
+    model_name: str
+
+    def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
+        """Accept a job; the outcome reaches `sink` (in process) or the webhook (remote).
+
+        Raises GeneratorUnavailable when the job could not be handed over.
+        """
+        ...
+
+    def close(self) -> None: ...

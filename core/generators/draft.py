@@ -1,0 +1,49 @@
+"""DraftGenerator: the embedded default, an offline Pillow draft renderer (no GPU, no model)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from core.generators.base import GenerationOutcome, GenerationRequest, ResultSink
+from core.generators.draft_renderer import render_draft
+
+log = logging.getLogger(__name__)
+
+
+class DraftGenerator:
+    """Renders a draft design in a worker thread and hands the PNG to the result sink,
+    the same completion path a worker's webhook takes."""
+
+    model_name = "draft-renderer"
+
+    def __init__(self, palettes: dict[str, list[str]], max_workers: int = 2) -> None:
+        self._palettes = palettes
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="draft")
+
+    def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
+        self._pool.submit(self._run, request, sink)
+
+    def _run(self, request: GenerationRequest, sink: ResultSink) -> None:
+        started = time.perf_counter()
+        try:
+            palette = self._palettes.get(request.brief.style, [])
+            png = render_draft(request.brief, palette, request.width, request.height, request.seed)
+            outcome = GenerationOutcome(
+                job_id=request.job_id,
+                status="completed",
+                png=png,
+                seed=request.seed,
+                timings={"render_s": round(time.perf_counter() - started, 4)},
+            )
+        except Exception as exc:  # a render bug must fail the job, not vanish in the thread
+            log.exception("draft render failed job_id=%s", request.job_id)
+            outcome = GenerationOutcome(job_id=request.job_id, status="failed", error=f"draft render failed: {exc}")
+        try:
+            sink.apply_outcome(outcome)
+        except Exception:
+            log.exception("could not apply draft outcome job_id=%s", request.job_id)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)

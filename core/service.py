@@ -1,0 +1,204 @@
+"""GenerationService: the one path from a prompt to a stored image.
+
+It depends on protocols only (JobStore, ObjectStore, PromptParser, Generator), so tests
+run it on real local backends and app.py picks the production ones from settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from core.catalog import Catalog
+from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, StorageError
+from core.generators.base import GenerationOutcome, GenerationRequest, Generator
+from core.jobs import Job, JobStatus, JobStore, NewJob
+from core.parsing import ParsedPrompt, PromptParser
+from core.png_check import check_png
+from core.storage import ObjectStore, image_key
+
+log = logging.getLogger(__name__)
+
+APPLIED = "applied"
+ALREADY_APPLIED = "already applied"
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class ServiceLimits:
+    max_prompt_chars: int = 1000
+    steps: int = 50
+
+
+@dataclass(frozen=True)
+class GenerateCommand:
+    """A user's request to generate, before any validation."""
+
+    prompt: str
+    style: str
+    product: str
+    seed: int | None = None
+    negative_prompt: str | None = None
+
+
+class GenerationService:
+    def __init__(
+        self,
+        jobs: JobStore,
+        objects: ObjectStore,
+        parser: PromptParser,
+        generator: Generator,
+        catalog: Catalog,
+        webhook_url: str,
+        limits: ServiceLimits = ServiceLimits(),
+    ) -> None:
+        self.jobs = jobs
+        self.objects = objects
+        self.parser = parser
+        self.generator = generator
+        self.catalog = catalog
+        self._webhook_url = webhook_url
+        self._limits = limits
+
+    # --- parsing -----------------------------------------------------------------------
+    def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
+        """The brief for a prompt; InvalidRequest for an empty or too long prompt or unknown ids."""
+        text = self._clean_prompt(prompt)
+        self.catalog.style(style)
+        self.catalog.product(product)
+        return self.parser.parse(text, style, product)
+
+    def _clean_prompt(self, prompt: str) -> str:
+        text = " ".join(prompt.split())
+        if not text:
+            raise InvalidRequest("prompt is empty: describe the design you want")
+        if len(text) > self._limits.max_prompt_chars:
+            raise InvalidRequest(
+                f"prompt is too long: {len(text)} characters, the limit is {self._limits.max_prompt_chars}"
+            )
+        return text
+
+    # --- submitting --------------------------------------------------------------------
+    def create_job(self, user_id: str, command: GenerateCommand) -> Job:
+        """Validate, parse and store a pending job. Dispatch with `dispatch`."""
+        brief = self.parse(command.prompt, command.style, command.product)
+        if command.negative_prompt is not None and command.negative_prompt.strip():
+            brief = brief.model_copy(update={"negative_prompt": command.negative_prompt.strip()[:2000]})
+        seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED)
+        if not 0 <= seed <= MAX_SEED:
+            raise InvalidRequest(f"seed must be between 0 and {MAX_SEED}")
+        job = self.jobs.create(
+            NewJob(
+                user_id=user_id,
+                prompt=" ".join(command.prompt.split()),
+                parsed_prompt=brief.model_dump(),
+                style=brief.style,
+                product=brief.product,
+                width=brief.width,
+                height=brief.height,
+                seed=seed,
+                model=self.generator.model_name,
+            )
+        )
+        log.info("job created job_id=%s user_id=%s style=%s product=%s", job.id, user_id, job.style, job.product)
+        return job
+
+    def dispatch(self, job_id: str) -> Job:
+        """Move a pending job to processing and hand it to the generator.
+
+        The job is marked processing first, so a fast worker's webhook always finds it so.
+        If the generator cannot take it, the job ends failed with the reason.
+        """
+        job = self.jobs.mark_processing(job_id)
+        brief = ParsedPrompt.model_validate(job.parsed_prompt)
+        request = GenerationRequest(
+            job_id=job.id,
+            user_id=job.user_id,
+            prompt=brief.prompt,
+            negative_prompt=brief.negative_prompt,
+            width=job.width,
+            height=job.height,
+            seed=job.seed if job.seed is not None else 0,
+            steps=self._limits.steps,
+            webhook_url=self._webhook_url,
+            brief=brief,
+        )
+        try:
+            self.generator.submit(request, self)
+        except GeneratorUnavailable as exc:
+            log.warning("dispatch failed job_id=%s error=%s", job_id, exc)
+            return self._fail_quietly(job_id, str(exc))
+        return job
+
+    def submit(self, user_id: str, command: GenerateCommand) -> Job:
+        """create_job + dispatch, for callers that can wait for the hand-over (the UI)."""
+        return self.dispatch(self.create_job(user_id, command).id)
+
+    def _fail_quietly(self, job_id: str, error: str) -> Job:
+        try:
+            return self.jobs.mark_failed(job_id, error)
+        except InvalidTransition:
+            return self.jobs.get(job_id)
+
+    # --- results -----------------------------------------------------------------------
+    def apply_outcome(self, outcome: GenerationOutcome) -> str:
+        """Apply a generator's outcome; `APPLIED`, or `ALREADY_APPLIED` for a repeat.
+
+        Raises JobNotFound, InvalidTransition (a finished job asked to become something
+        else), InvalidRequest (a completed outcome without a valid PNG) and StorageError
+        (the upload failed: the job stays processing so the sender can retry).
+        """
+        job = self.jobs.get(outcome.job_id)
+        target = JobStatus(outcome.status)
+        if target is JobStatus.PROCESSING:
+            if outcome.progress_step is not None and outcome.progress_total:
+                self.jobs.record_progress(job.id, outcome.progress_step, outcome.progress_total)
+            return APPLIED
+        if job.status is target:
+            return ALREADY_APPLIED
+        if job.status.is_terminal:
+            raise InvalidTransition(job.id, job.status.value, target.value)
+        if job.status is JobStatus.PENDING:
+            job = self.jobs.mark_processing(job.id)
+        try:
+            if target is JobStatus.COMPLETED:
+                self._complete(job, outcome)
+            else:
+                self.jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message")
+                log.info("job failed job_id=%s error=%s", job.id, outcome.error)
+        except InvalidTransition:
+            # another process or delivery finished it between our read and our write
+            if self.jobs.get(job.id).status is target:
+                return ALREADY_APPLIED
+            raise
+        return APPLIED
+
+    def _complete(self, job: Job, outcome: GenerationOutcome) -> None:
+        if not outcome.png:
+            raise InvalidRequest("a completed result must carry the PNG image")
+        check_png(outcome.png)
+        key = image_key(self.objects.prefix, job.user_id, job.id)
+        try:
+            self.objects.put_png(key, outcome.png)
+        except StorageError:
+            log.error("upload failed job_id=%s key=%s", job.id, key)
+            raise
+        self.jobs.mark_completed(job.id, key, self.objects.public_url(key), outcome.seed)
+        log.info("job completed job_id=%s key=%s", job.id, key)
+
+    # --- reading and canceling -----------------------------------------------------------
+    def get_job(self, job_id: str) -> Job:
+        return self.jobs.get(job_id)
+
+    def history(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
+        return self.jobs.list_for_user(user_id, limit=limit, offset=offset)
+
+    def cancel(self, job_id: str) -> Job:
+        return self.jobs.mark_canceled(job_id)
+
+    def load_image(self, job: Job) -> bytes:
+        """The stored PNG of a completed job; StorageError when it cannot be read."""
+        if job.status is not JobStatus.COMPLETED or not job.storage_key:
+            raise InvalidRequest(f"job {job.id} has no image (status {job.status.value})")
+        return self.objects.get(job.storage_key)

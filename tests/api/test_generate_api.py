@@ -1,0 +1,111 @@
+"""The HTTP contract of /api/parse-prompt, /api/generate and /api/generate/status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import create_app
+from core.service import GenerateCommand
+from tests.support.apps import make_settings
+from tests.support.servers import wait_until
+
+
+@pytest.fixture
+def client(tmp_path) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(tmp_path))) as test_client:
+        yield test_client
+
+
+def status_of(client: TestClient, job_id: str) -> dict:
+    response = client.get(f"/api/generate/status/{job_id}")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_parse_prompt_returns_the_brief(client):
+    response = client.post("/api/parse-prompt", json={"prompt": "A cyberpunk samurai with neon lights", "style": "anime", "product": "mug"})
+    assert response.status_code == 200
+    parsed = response.json()["parsed"]
+    assert parsed["subject"] == "cyberpunk samurai"
+    assert (parsed["width"], parsed["height"]) == (1664, 928)
+
+
+def test_generate_answers_202_pending_and_the_draft_completes(client):
+    response = client.post("/api/generate", json={"prompt": "a red fox", "style": "watercolor", "product": "poster", "seed": 7})
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "pending"
+    done = wait_until(lambda: (s := status_of(client, body["job_id"]))["status"] == "completed" and s, what="draft job")
+    assert done["image_url"].startswith("http://testserver/media/ai-generated/local/")
+    assert done["seed"] == 7 and done["processing_time_ms"] >= 0 and done["error"] is None
+    image = client.get(done["image_url"])
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+
+
+def test_status_before_completion_has_no_image_url(client, tmp_path):
+    # a job that was never dispatched stays pending
+    service = client.app.state.services.generation
+    job = service.create_job("local", GenerateCommand(prompt="a cat", style="anime", product="mug"))
+    status = status_of(client, job.id)
+    assert status["status"] == "pending" and status["image_url"] is None and status["completed_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"prompt": "", "style": "anime", "product": "mug"}, "prompt is empty"),
+        ({"prompt": "   \n ", "style": "anime", "product": "mug"}, "prompt is empty"),
+        ({"prompt": "x" * 1001, "style": "anime", "product": "mug"}, "prompt is too long"),
+        ({"prompt": "a fox", "style": "baroque", "product": "mug"}, "unknown style 'baroque'"),
+        ({"prompt": "a fox", "style": "anime", "product": "spaceship"}, "unknown product 'spaceship'"),
+    ],
+    ids=["empty", "blank", "too-long", "unknown-style", "unknown-product"],
+)
+def test_bad_generate_requests_get_422_with_a_message_and_store_nothing(client, body, message):
+    response = client.post("/api/generate", json=body)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+    assert client.app.state.services.generation.history("local") == []
+
+
+def test_a_generate_request_missing_fields_gets_422(client):
+    response = client.post("/api/generate", json={"prompt": "a fox"})
+    assert response.status_code == 422
+    assert {e["loc"][-1] for e in response.json()["detail"]} == {"style", "product"}
+
+
+def test_parse_prompt_refuses_an_unknown_product_with_422(client):
+    response = client.post("/api/parse-prompt", json={"prompt": "a fox", "product": "spaceship"})
+    assert response.status_code == 422 and "spaceship" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("job_id", ["00000000-0000-4000-8000-000000000000", "not-a-job"])
+def test_an_unknown_job_id_is_404(client, job_id):
+    response = client.get(f"/api/generate/status/{job_id}")
+    assert response.status_code == 404
+    assert "not found" in response.json()["detail"]
+
+
+def test_catalog_lists_styles_and_products(client):
+    styles = client.get("/api/styles").json()
+    products = client.get("/api/products").json()
+    assert len(styles) >= 12 and {"anime", "watercolor"} <= {s["id"] for s in styles}
+    assert {"t-shirt", "mug", "poster"} <= {p["id"] for p in products}
+
+
+def test_openapi_docs_are_served(client):
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/parse-prompt", "/api/generate", "/api/generate/webhook", "/api/generate/status/{job_id}"} <= set(paths)
+
+
+def test_a_pending_job_can_be_canceled_and_then_not_again(client):
+    service = client.app.state.services.generation
+    job = service.create_job("local", GenerateCommand(prompt="a cat", style="anime", product="mug"))
+    first = client.post(f"/api/generate/{job.id}/cancel")
+    assert first.status_code == 200 and first.json()["status"] == "canceled"
+    second = client.post(f"/api/generate/{job.id}/cancel")
+    assert second.status_code == 409

@@ -1,0 +1,1 @@
+"""The Gradio UI. It only builds components and calls services from `core`."""
