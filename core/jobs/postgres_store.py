@@ -75,6 +75,17 @@ class PostgresJobStore:
             ).fetchall()
         return [Job.model_validate(r) for r in rows]
 
+    def queue_position(self, job_id: str) -> int | None:
+        row = self._fetch_one(
+            "SELECT me.status, (SELECT count(*) FROM generation_jobs other "
+            "WHERE other.status = 'pending' AND (other.created_at, other.id) < (me.created_at, me.id)) AS ahead "
+            "FROM generation_jobs me WHERE me.id = %s",
+            (_as_uuid(job_id),),
+        )
+        if row is None:
+            raise JobNotFound(job_id)
+        return int(row["ahead"]) if row["status"] == "pending" else None
+
     def create(self, new_job: NewJob) -> Job:
         row: dict[str, Any] = new_job.model_dump()
         row["parsed_prompt"] = Jsonb(new_job.parsed_prompt)

@@ -59,6 +59,19 @@ class SqliteJobStore:
             ).fetchall()
         return [_row_to_job(r) for r in rows]
 
+    def queue_position(self, job_id: str) -> int | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT me.status, (SELECT COUNT(*) FROM generation_jobs other "
+                "WHERE other.status = 'pending' AND (other.created_at < me.created_at "
+                "OR (other.created_at = me.created_at AND other.id < me.id))) AS ahead "
+                "FROM generation_jobs me WHERE me.id = ?",
+                (job_id,),
+            ).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return int(row["ahead"]) if row["status"] == JobStatus.PENDING.value else None
+
     # --- writes ------------------------------------------------------------------------
     def create(self, new_job: NewJob) -> Job:
         now = _now()

@@ -123,6 +123,24 @@ def test_progress_is_recorded_only_while_processing(job_store: JobStore):
     assert (job_store.get(running.id).progress_step, job_store.get(running.id).progress_total) == (3, 8)
 
 
+def test_queue_position_counts_pending_jobs_created_before_it(job_store: JobStore):
+    first, second, third = (job_store.create(new_job(user_id=u)) for u in ("alice", "bob", "alice"))
+    assert [job_store.queue_position(j.id) for j in (first, second, third)] == [0, 1, 2]
+    job_store.mark_processing(first.id)
+    job_store.mark_canceled(second.id)
+    assert job_store.queue_position(third.id) == 0
+
+
+def test_queue_position_is_none_once_a_job_left_the_queue(job_store: JobStore):
+    for status in (JobStatus.PROCESSING, JobStatus.COMPLETED, JobStatus.CANCELED):
+        assert job_store.queue_position(job_in(job_store, status).id) is None
+
+
+def test_queue_position_of_an_unknown_job_is_not_found(job_store: JobStore):
+    with pytest.raises(JobNotFound):
+        job_store.queue_position("00000000-0000-4000-8000-000000000000")
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_postgres_itself_refuses_an_illegal_update(pg_store, pg_url: str):
