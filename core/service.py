@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
 
 from core.catalog import Catalog
-from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, StorageError
+from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, JobNotFound, StorageError
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.parsing import ParsedPrompt, PromptParser
@@ -23,23 +27,35 @@ log = logging.getLogger(__name__)
 APPLIED = "applied"
 ALREADY_APPLIED = "already applied"
 MAX_SEED = 2**31 - 1
+MAX_BATCH = 4
+MAX_NEGATIVE_PROMPT_CHARS = 2000
+# The parts of a parsed brief a designer may edit before generating. The edited `prompt`
+# and `negative_prompt` are exactly what the generator receives; the rest is the record.
+EDITABLE_BRIEF_FIELDS = ("subject", "colors", "mood", "composition", "prompt", "negative_prompt")
 
 
 @dataclass(frozen=True)
 class ServiceLimits:
     max_prompt_chars: int = 1000
     steps: int = 50
+    max_final_prompt_chars: int = 2000
 
 
 @dataclass(frozen=True)
 class GenerateCommand:
-    """A user's request to generate, before any validation."""
+    """A user's request to generate, before any validation.
+
+    `brief_overrides` holds edits to the parsed brief (keys from EDITABLE_BRIEF_FIELDS);
+    `steps` asks for a number of denoising steps instead of the app's default.
+    """
 
     prompt: str
     style: str
     product: str
     seed: int | None = None
     negative_prompt: str | None = None
+    steps: int | None = None
+    brief_overrides: Mapping[str, Any] | None = None
 
 
 class GenerationService:
@@ -79,19 +95,63 @@ class GenerationService:
             )
         return text
 
+    def brief_for(self, command: GenerateCommand) -> ParsedPrompt:
+        """The brief a command generates from: parsed, then the caller's edits applied."""
+        brief = self.parse(command.prompt, command.style, command.product)
+        update: dict[str, Any] = {}
+        if command.negative_prompt is not None and command.negative_prompt.strip():
+            update["negative_prompt"] = command.negative_prompt.strip()[:MAX_NEGATIVE_PROMPT_CHARS]
+        if command.steps is not None:
+            if not 1 <= command.steps <= 100:
+                raise InvalidRequest("steps must be between 1 and 100")
+            update["steps"] = command.steps
+        update.update(self._clean_overrides(command.brief_overrides or {}))
+        if not update:
+            return brief
+        try:
+            return ParsedPrompt.model_validate({**brief.model_dump(), **update})
+        except ValidationError as exc:
+            raise InvalidRequest(f"the edited brief is not valid: {exc.errors()[0]['msg']}") from None
+
+    def _clean_overrides(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(overrides) - set(EDITABLE_BRIEF_FIELDS))
+        if unknown:
+            raise InvalidRequest(
+                f"brief field(s) {', '.join(unknown)} cannot be edited; editable: {', '.join(EDITABLE_BRIEF_FIELDS)}"
+            )
+        clean = dict(overrides)
+        if "prompt" in clean:
+            final = " ".join(str(clean["prompt"] or "").split())
+            if not final:
+                raise InvalidRequest("the final prompt is empty: describe what the image model should draw")
+            if len(final) > self._limits.max_final_prompt_chars:
+                raise InvalidRequest(
+                    f"the final prompt is too long: {len(final)} characters, the limit is {self._limits.max_final_prompt_chars}"
+                )
+            clean["prompt"] = final
+        if "negative_prompt" in clean:
+            clean["negative_prompt"] = str(clean["negative_prompt"] or "").strip()[:MAX_NEGATIVE_PROMPT_CHARS]
+        for field in ("mood", "composition"):
+            if field in clean:
+                clean[field] = str(clean[field] or "").strip() or None
+        if "subject" in clean:
+            clean["subject"] = " ".join(str(clean["subject"] or "").split())
+        return clean
+
     # --- submitting --------------------------------------------------------------------
     def create_job(self, user_id: str, command: GenerateCommand) -> Job:
         """Validate, parse and store a pending job. Dispatch with `dispatch`."""
-        brief = self.parse(command.prompt, command.style, command.product)
-        if command.negative_prompt is not None and command.negative_prompt.strip():
-            brief = brief.model_copy(update={"negative_prompt": command.negative_prompt.strip()[:2000]})
+        brief = self.brief_for(command)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED)
+        return self._store_job(user_id, command.prompt, brief, seed)
+
+    def _store_job(self, user_id: str, prompt: str, brief: ParsedPrompt, seed: int) -> Job:
         if not 0 <= seed <= MAX_SEED:
             raise InvalidRequest(f"seed must be between 0 and {MAX_SEED}")
         job = self.jobs.create(
             NewJob(
                 user_id=user_id,
-                prompt=" ".join(command.prompt.split()),
+                prompt=" ".join(prompt.split()),
                 parsed_prompt=brief.model_dump(),
                 style=brief.style,
                 product=brief.product,
@@ -120,7 +180,7 @@ class GenerationService:
             width=job.width,
             height=job.height,
             seed=job.seed if job.seed is not None else 0,
-            steps=self._limits.steps,
+            steps=brief.steps or self._limits.steps,
             webhook_url=self._webhook_url,
             brief=brief,
         )
@@ -134,6 +194,31 @@ class GenerationService:
     def submit(self, user_id: str, command: GenerateCommand) -> Job:
         """create_job + dispatch, for callers that can wait for the hand-over (the UI)."""
         return self.dispatch(self.create_job(user_id, command).id)
+
+    def submit_batch(self, user_id: str, command: GenerateCommand, count: int) -> list[Job]:
+        """`count` (1 to MAX_BATCH) jobs from one brief, dispatched in order.
+
+        With a seed they get consecutive seeds starting at it; without, each a random one.
+        Every job is stored before the first is dispatched, so a bad request stores nothing.
+        """
+        if not 1 <= count <= MAX_BATCH:
+            raise InvalidRequest(f"number of images must be between 1 and {MAX_BATCH}")
+        brief = self.brief_for(command)
+        if command.seed is not None and not 0 <= command.seed <= MAX_SEED:
+            raise InvalidRequest(f"seed must be between 0 and {MAX_SEED}")
+        seeds = [
+            (command.seed + i) % (MAX_SEED + 1) if command.seed is not None else secrets.randbelow(MAX_SEED)
+            for i in range(count)
+        ]
+        jobs = [self._store_job(user_id, command.prompt, brief, seed) for seed in seeds]
+        return [self.dispatch(job.id) for job in jobs]
+
+    def rerun(self, user_id: str, job_id: str, keep_seed: bool) -> Job:
+        """A new job from one of the user's jobs' stored brief: a retry (`keep_seed`) or a variation."""
+        job = self.owned_job(user_id, job_id)
+        brief = ParsedPrompt.model_validate(job.parsed_prompt)
+        seed = job.seed if keep_seed and job.seed is not None else secrets.randbelow(MAX_SEED)
+        return self.dispatch(self._store_job(user_id, job.prompt, brief, seed).id)
 
     def _fail_quietly(self, job_id: str, error: str) -> Job:
         try:
@@ -190,6 +275,17 @@ class GenerationService:
     # --- reading and canceling -----------------------------------------------------------
     def get_job(self, job_id: str) -> Job:
         return self.jobs.get(job_id)
+
+    def owned_job(self, user_id: str, job_id: str) -> Job:
+        """The job if it belongs to `user_id`; JobNotFound otherwise (another's job does not exist)."""
+        job = self.jobs.get(job_id)
+        if job.user_id != user_id:
+            raise JobNotFound(job_id)
+        return job
+
+    def queue_position(self, job_id: str) -> int | None:
+        """Pending jobs ahead of this one; None once it left the queue."""
+        return self.jobs.queue_position(job_id)
 
     def history(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
         return self.jobs.list_for_user(user_id, limit=limit, offset=offset)

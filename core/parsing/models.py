@@ -21,4 +21,5 @@ class ParsedPrompt(BaseModel):
     height: int
     prompt: str = Field(description="The final prompt sent to the image model")
     negative_prompt: str = Field(description="What the image model must avoid")
+    steps: int | None = Field(None, ge=1, le=100, description="Denoising steps asked for; None: the app's default")
     parser: Literal["local", "gemini"] = "local"

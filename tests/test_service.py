@@ -1,0 +1,105 @@
+"""GenerationService: briefs with edits, batches, reruns and ownership, on real local backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import InvalidRequest, JobNotFound
+from core.jobs import JobStatus
+from core.parsing import LocalPromptParser
+from core.service import MAX_SEED, GenerateCommand, GenerationService, ServiceLimits
+from tests.support.generators import RecordingGenerator
+
+
+@pytest.fixture
+def generator() -> RecordingGenerator:
+    return RecordingGenerator()
+
+
+@pytest.fixture
+def service(sqlite_store, local_store, catalog, generator) -> GenerationService:
+    return GenerationService(
+        jobs=sqlite_store, objects=local_store, parser=LocalPromptParser(catalog), generator=generator,
+        catalog=catalog, webhook_url="http://127.0.0.1:1/api/generate/webhook", limits=ServiceLimits(steps=30),
+    )
+
+
+def command(**changes) -> GenerateCommand:
+    values = {"prompt": "a red fox in the snow", "style": "anime", "product": "t-shirt"}
+    return GenerateCommand(**{**values, **changes})
+
+
+def test_an_edited_final_prompt_and_negative_prompt_are_what_the_generator_gets(service, generator):
+    edits = {"prompt": "  a red fox,   ink wash ", "negative_prompt": "blur", "subject": "fox", "colors": ["red"]}
+    job = service.submit("alice", command(brief_overrides=edits))
+    sent = generator.requests[0]
+    assert (sent.prompt, sent.negative_prompt) == ("a red fox, ink wash", "blur")
+    stored = service.get_job(job.id).parsed_prompt
+    assert (stored["prompt"], stored["subject"], stored["colors"]) == ("a red fox, ink wash", "fox", ["red"])
+
+
+def test_without_edits_the_parsed_brief_is_generated(service, generator):
+    service.submit("alice", command())
+    assert generator.requests[0].prompt == service.parse("a red fox in the snow", "anime", "t-shirt").prompt
+
+
+@pytest.mark.parametrize(
+    ("edits", "message"),
+    [({"prompt": "   "}, "final prompt is empty"), ({"width": 4096}, "cannot be edited"),
+     ({"prompt": "x" * 2001}, "final prompt is too long")],
+    ids=["empty-prompt", "width", "too-long"],
+)
+def test_bad_brief_edits_are_refused_and_store_nothing(service, edits, message):
+    with pytest.raises(InvalidRequest, match=message):
+        service.submit("alice", command(brief_overrides=edits))
+    assert service.history("alice") == []
+
+
+def test_steps_asked_for_reach_the_generator_and_default_otherwise(service, generator):
+    service.submit("alice", command(steps=12))
+    service.submit("alice", command())
+    assert [r.steps for r in generator.requests] == [12, 30]
+
+
+def test_a_batch_with_a_seed_gets_consecutive_seeds(service, generator):
+    jobs = service.submit_batch("alice", command(seed=MAX_SEED - 1), count=3)
+    assert [j.seed for j in jobs] == [MAX_SEED - 1, MAX_SEED, 0]
+    assert [r.job_id for r in generator.requests] == [j.id for j in jobs]
+    assert all(j.status is JobStatus.PROCESSING for j in jobs)
+
+
+def test_a_batch_without_a_seed_gets_a_seed_each(service):
+    jobs = service.submit_batch("alice", command(), count=4)
+    assert len(jobs) == 4 and all(0 <= j.seed <= MAX_SEED for j in jobs)
+
+
+@pytest.mark.parametrize("count", [0, 5])
+def test_a_batch_outside_one_to_four_is_refused(service, count):
+    with pytest.raises(InvalidRequest, match="number of images"):
+        service.submit_batch("alice", command(), count=count)
+    assert service.history("alice") == []
+
+
+def test_a_retry_keeps_the_brief_and_seed_and_a_variation_changes_the_seed(service, generator):
+    original = service.submit("alice", command(seed=5, brief_overrides={"prompt": "edited fox"}))
+    service.cancel(original.id)
+    retry = service.rerun("alice", original.id, keep_seed=True)
+    variation = service.rerun("alice", original.id, keep_seed=False)
+    assert retry.seed == 5 and retry.id != original.id
+    assert retry.parsed_prompt == variation.parsed_prompt == service.get_job(original.id).parsed_prompt
+    assert [r.prompt for r in generator.requests] == ["edited fox"] * 3
+
+
+def test_another_users_job_cannot_be_read_or_rerun(service):
+    job = service.submit("alice", command())
+    with pytest.raises(JobNotFound):
+        service.owned_job("bob", job.id)
+    with pytest.raises(JobNotFound):
+        service.rerun("bob", job.id, keep_seed=True)
+
+
+def test_queue_position_is_reported_for_pending_jobs_only(service):
+    waiting = [service.create_job("alice", command()) for _ in range(2)]
+    assert [service.queue_position(j.id) for j in waiting] == [0, 1]
+    service.dispatch(waiting[0].id)
+    assert [service.queue_position(j.id) for j in waiting] == [None, 0]
