@@ -12,13 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
-from core.jobs.transitions import (
-    TransitionWrite,
-    canceled_write,
-    completed_write,
-    failed_write,
-    processing_write,
-)
+from core.jobs.transitions import TransitionMethods, TransitionWrite
 
 _COLUMNS = (
     "id::text AS id, user_id, prompt, parsed_prompt, style, product, status, width, height, seed, "
@@ -56,7 +50,7 @@ def _as_uuid(job_id: str) -> str:
         raise JobNotFound(job_id) from exc
 
 
-class PostgresJobStore:
+class PostgresJobStore(TransitionMethods):
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
 
@@ -85,18 +79,6 @@ class PostgresJobStore:
         stored = self._fetch_one(query, tuple(row.values()))
         assert stored is not None  # INSERT ... RETURNING always yields the row
         return Job.model_validate(stored)
-
-    def mark_processing(self, job_id: str) -> Job:
-        return self._apply(job_id, processing_write())
-
-    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job:
-        return self._apply(job_id, completed_write(storage_key, image_url, seed))
-
-    def mark_failed(self, job_id: str, error: str) -> Job:
-        return self._apply(job_id, failed_write(error))
-
-    def mark_canceled(self, job_id: str) -> Job:
-        return self._apply(job_id, canceled_write())
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._pool.connection() as conn:

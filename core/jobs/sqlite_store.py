@@ -14,13 +14,7 @@ from typing import Any
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
 from core.jobs.status import JobStatus
-from core.jobs.transitions import (
-    TransitionWrite,
-    canceled_write,
-    completed_write,
-    failed_write,
-    processing_write,
-)
+from core.jobs.transitions import TransitionMethods, TransitionWrite
 
 
 def _now() -> str:
@@ -31,7 +25,7 @@ def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqliteJobStore:
+class SqliteJobStore(TransitionMethods):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -77,18 +71,6 @@ class SqliteJobStore:
                 f"INSERT INTO generation_jobs ({columns}) VALUES ({marks}) RETURNING *", tuple(row.values())
             ).fetchone()
         return _row_to_job(stored)
-
-    def mark_processing(self, job_id: str) -> Job:
-        return self._apply(job_id, processing_write())
-
-    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job:
-        return self._apply(job_id, completed_write(storage_key, image_url, seed))
-
-    def mark_failed(self, job_id: str, error: str) -> Job:
-        return self._apply(job_id, failed_write(error))
-
-    def mark_canceled(self, job_id: str) -> Job:
-        return self._apply(job_id, canceled_write())
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._lock:
