@@ -23,6 +23,7 @@ from api.routes import catalog as catalog_routes
 from api.routes import generate as generate_routes
 from core.catalog import Catalog, load_catalog
 from core.generators import DraftGenerator, Generator, ModalGenerator
+from core.generators.local_diffusers import LocalDiffusersGenerator
 from core.jobs import JobStore
 from core.jobs.migrations import apply_migrations
 from core.jobs.postgres_store import PostgresJobStore, open_pool
@@ -84,9 +85,18 @@ def build_object_store(settings: Settings) -> ObjectStore:
     )
 
 
-def build_generator(settings: Settings, catalog: Catalog) -> Generator:
+def build_generator(settings: Settings, catalog: Catalog, webhook_secret: str) -> Generator:
     if settings.modal_generate_endpoint:
-        return ModalGenerator(settings.modal_generate_endpoint, timeout_s=settings.http_timeout_s)
+        return ModalGenerator(settings.modal_generate_endpoint, webhook_secret, timeout_s=settings.http_timeout_s)
+    if settings.model_path:
+        return LocalDiffusersGenerator.for_model(
+            settings.model_path,
+            cache_dir=settings.hf_cache_dir,
+            revision=settings.model_revision,
+            allow_download=settings.allow_model_download,
+            lightning=settings.lightning_steps,
+            nunchaku=settings.use_nunchaku,
+        )
     return DraftGenerator({s.id: s.palette for s in catalog.styles.values()})
 
 
@@ -97,7 +107,7 @@ def build_backends(settings: Settings) -> Backends:
         jobs=build_job_store(settings),
         objects=build_object_store(settings),
         parser=LocalPromptParser(catalog),
-        generator=build_generator(settings, catalog),
+        generator=build_generator(settings, catalog, secret),
         catalog=catalog,
         webhook_secret=secret,
     )
@@ -106,6 +116,8 @@ def build_backends(settings: Settings) -> Backends:
 def generator_label(generator: Generator) -> str:
     if isinstance(generator, DraftGenerator):
         return "offline draft renderer (no GPU configured)"
+    if isinstance(generator, LocalDiffusersGenerator):
+        return f"{generator.model_name} in this process (TENKAIGEN_MODEL_PATH)"
     return f"{generator.model_name} on the GPU worker"
 
 

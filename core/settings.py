@@ -8,6 +8,7 @@ fall back to embedded ones: SQLite, a local folder, the local parser and the dra
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,14 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, alias="TENKAIGEN_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="TENKAIGEN_WEBHOOK_SECRET")
     generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=1, le=100)
+
+    # --- in-process generation (a GPU on the designer's desk) ------------------------------
+    model_path: str | None = Field(None, alias="TENKAIGEN_MODEL_PATH")
+    model_revision: str | None = Field(None, alias="TENKAIGEN_MODEL_REVISION")
+    hf_cache_dir: Path | None = Field(None, alias="TENKAIGEN_HF_CACHE")
+    allow_model_download: bool = Field(False, alias="TENKAIGEN_ALLOW_DOWNLOAD")
+    lightning_steps: Literal[4, 8] | None = Field(None, alias="TENKAIGEN_LIGHTNING")
+    use_nunchaku: bool = Field(False, alias="TENKAIGEN_NUNCHAKU")
 
     # --- prompt parsing ------------------------------------------------------------------
     gemini_api_key: SecretStr | None = Field(None, alias="GEMINI_API_KEY")
