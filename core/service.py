@@ -152,6 +152,9 @@ class GenerationService:
         job = self.jobs.get(outcome.job_id)
         target = JobStatus(outcome.status)
         if target is JobStatus.PROCESSING:
+            if job.status.is_terminal:
+                # tells the worker the job is over (canceled, say), so it can stop early
+                raise InvalidTransition(job.id, job.status.value, target.value)
             if outcome.progress_step is not None and outcome.progress_total:
                 self.jobs.record_progress(job.id, outcome.progress_step, outcome.progress_total)
             return APPLIED
