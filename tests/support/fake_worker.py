@@ -34,6 +34,10 @@ class FakeWorker:
     def app(self) -> FastAPI:
         api = FastAPI()
 
+        @api.get("/health")
+        def health() -> dict[str, str]:
+            return {"status": "ok"}
+
         @api.post("/generate", status_code=202)
         def generate(body: dict[str, Any]) -> dict[str, str]:
             self.received.append(body)
