@@ -36,6 +36,10 @@ class FakeWorker:
     def app(self) -> FastAPI:
         api = FastAPI()
 
+        @api.get("/health")
+        def health() -> dict[str, str]:
+            return {"status": "ok"}
+
         @api.post("/generate", status_code=202)
         async def generate(request: Request) -> dict[str, str]:
             raw = await request.body()
