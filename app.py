@@ -28,6 +28,7 @@ from core.jobs.migrations import apply_migrations
 from core.jobs.postgres_store import PostgresJobStore, open_pool
 from core.jobs.sqlite_store import SqliteJobStore
 from core.parsing import LocalPromptParser, PromptParser
+from core.policy import PromptPolicy, load_policy
 from core.service import GenerationService, ServiceLimits
 from core.settings import Settings
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, make_s3_client
@@ -47,6 +48,7 @@ class Backends:
     generator: Generator
     catalog: Catalog
     webhook_secret: str
+    policy: PromptPolicy
 
     def close(self) -> None:
         self.generator.close()
@@ -100,6 +102,7 @@ def build_backends(settings: Settings) -> Backends:
         generator=build_generator(settings, catalog),
         catalog=catalog,
         webhook_secret=secret,
+        policy=load_policy(settings.policy_file),
     )
 
 
@@ -120,6 +123,7 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
         catalog=backends.catalog,
         webhook_url=settings.effective_webhook_url,
         limits=ServiceLimits(max_prompt_chars=settings.max_prompt_chars, steps=settings.generation_steps),
+        policy=backends.policy,
     )
 
     @asynccontextmanager

@@ -16,6 +16,7 @@ from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.parsing import ParsedPrompt, PromptParser
 from core.png_check import check_png
+from core.policy import PromptPolicy, load_policy
 from core.storage import ObjectStore, image_key
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class GenerationService:
         catalog: Catalog,
         webhook_url: str,
         limits: ServiceLimits = ServiceLimits(),
+        policy: PromptPolicy | None = None,
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -60,13 +62,17 @@ class GenerationService:
         self.catalog = catalog
         self._webhook_url = webhook_url
         self._limits = limits
+        self.policy = policy if policy is not None else load_policy()
 
     # --- parsing -----------------------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
-        """The brief for a prompt; InvalidRequest for an empty or too long prompt or unknown ids."""
+        """The brief for a prompt; InvalidRequest for an empty or too long prompt or unknown ids,
+        PolicyViolation (an InvalidRequest) for a prompt the policy refuses — checked before
+        the parser runs, so a refused prompt costs neither a Gemini call nor GPU time."""
         text = self._clean_prompt(prompt)
         self.catalog.style(style)
         self.catalog.product(product)
+        self.policy.check(text)
         return self.parser.parse(text, style, product)
 
     def _clean_prompt(self, prompt: str) -> str:

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(1000, alias="TENKAIGEN_MAX_PROMPT_CHARS", ge=1)
     http_timeout_s: float = Field(15.0, alias="TENKAIGEN_HTTP_TIMEOUT_S", gt=0)
     gradio_share: bool = Field(False, alias="TENKAIGEN_SHARE")
+    policy_file: Path | None = Field(None, alias="TENKAIGEN_POLICY_FILE")
 
     # --- jobs database --------------------------------------------------------------------
     database_url: str | None = Field(None, alias="DATABASE_URL")
