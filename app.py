@@ -28,6 +28,8 @@ from core.jobs.migrations import apply_migrations
 from core.jobs.postgres_store import PostgresJobStore, open_pool
 from core.jobs.sqlite_store import SqliteJobStore
 from core.parsing import LocalPromptParser, PromptParser
+from core.parsing.cache import BriefCache
+from core.parsing.gemini import GeminiPromptParser
 from core.policy import PromptPolicy, load_policy
 from core.service import GenerationService, ServiceLimits
 from core.settings import Settings
@@ -92,13 +94,30 @@ def build_generator(settings: Settings, catalog: Catalog) -> Generator:
     return DraftGenerator({s.id: s.palette for s in catalog.styles.values()})
 
 
+def build_parser(settings: Settings, catalog: Catalog) -> PromptParser:
+    """Gemini when GEMINI_API_KEY is set (the local parser stands in when it fails), else local."""
+    local = LocalPromptParser(catalog)
+    if not settings.gemini_api_key:
+        return local
+    return GeminiPromptParser(
+        catalog,
+        api_key=settings.gemini_api_key.get_secret_value(),
+        model=settings.gemini_model,
+        base_url=settings.gemini_base_url,
+        timeout_s=settings.gemini_timeout_s,
+        thinking_budget=settings.gemini_thinking_budget,
+        cache=BriefCache(ttl_s=settings.gemini_cache_ttl_s),
+        fallback=local,
+    )
+
+
 def build_backends(settings: Settings) -> Backends:
     catalog = load_catalog()
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ensure_webhook_secret(settings.data_dir)
     return Backends(
         jobs=build_job_store(settings),
         objects=build_object_store(settings),
-        parser=LocalPromptParser(catalog),
+        parser=build_parser(settings, catalog),
         generator=build_generator(settings, catalog),
         catalog=catalog,
         webhook_secret=secret,

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     gemini_api_key: SecretStr | None = Field(None, alias="GEMINI_API_KEY")
     gemini_base_url: str | None = Field(None, alias="GEMINI_BASE_URL")
     gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
+    gemini_timeout_s: float = Field(8.0, alias="GEMINI_TIMEOUT_S", gt=0)
+    gemini_cache_ttl_s: float = Field(600.0, alias="GEMINI_CACHE_TTL_S", ge=0)
+    # 0 turns thinking off (fast, cheap; right for a short brief); -1 lets the model decide
+    gemini_thinking_budget: int = Field(0, alias="GEMINI_THINKING_BUDGET", ge=-1)
 
     @property
     def uses_s3(self) -> bool:
