@@ -22,6 +22,7 @@ from api.errors import install_error_handlers
 from api.routes import catalog as catalog_routes
 from api.routes import generate as generate_routes
 from core.catalog import Catalog, load_catalog
+from core.catalog.refresh import refresh_print_files
 from core.generators import DraftGenerator, Generator, ModalGenerator
 from core.jobs import JobStore
 from core.jobs.migrations import apply_migrations
@@ -31,6 +32,7 @@ from core.parsing import LocalPromptParser, PromptParser
 from core.parsing.cache import BriefCache
 from core.parsing.gemini import GeminiPromptParser
 from core.policy import PromptPolicy, load_policy
+from core.printful import PrintfulClient
 from core.service import GenerationService, ServiceLimits
 from core.settings import Settings
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, make_s3_client
@@ -94,6 +96,22 @@ def build_generator(settings: Settings, catalog: Catalog) -> Generator:
     return DraftGenerator({s.id: s.palette for s in catalog.styles.values()})
 
 
+def build_catalog(settings: Settings) -> Catalog:
+    """The bundled styles and products; with PRINTFUL_API_TOKEN, print areas read from Printful."""
+    catalog = load_catalog()
+    if not settings.printful_api_token:
+        return catalog
+    with build_printful_client(settings) as client:
+        return refresh_print_files(catalog, client, within_s=2 * settings.http_timeout_s)
+
+
+def build_printful_client(settings: Settings) -> PrintfulClient:
+    token = settings.printful_api_token.get_secret_value() if settings.printful_api_token else ""
+    return PrintfulClient(
+        token, settings.printful_base_url, timeout_s=settings.http_timeout_s, store_id=settings.printful_store_id
+    )
+
+
 def build_parser(settings: Settings, catalog: Catalog) -> PromptParser:
     """Gemini when GEMINI_API_KEY is set (the local parser stands in when it fails), else local."""
     local = LocalPromptParser(catalog)
@@ -112,7 +130,7 @@ def build_parser(settings: Settings, catalog: Catalog) -> PromptParser:
 
 
 def build_backends(settings: Settings) -> Backends:
-    catalog = load_catalog()
+    catalog = build_catalog(settings)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ensure_webhook_secret(settings.data_dir)
     return Backends(
         jobs=build_job_store(settings),

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # 0 turns thinking off (fast, cheap; right for a short brief); -1 lets the model decide
     gemini_thinking_budget: int = Field(0, alias="GEMINI_THINKING_BUDGET", ge=-1)
 
+    # --- Printful (print file sizes, mockup generator) ------------------------------------
+    printful_api_token: SecretStr | None = Field(None, alias="PRINTFUL_API_TOKEN")
+    printful_base_url: str = Field("https://api.printful.com", alias="PRINTFUL_BASE_URL")
+    printful_store_id: str | None = Field(None, alias="PRINTFUL_STORE_ID")
+
     @property
     def uses_s3(self) -> bool:
         return bool(self.b2_s3_bucket)

@@ -19,6 +19,10 @@ QWEN_IMAGE_SIZES: tuple[tuple[int, int], ...] = (
 )
 
 
+# Printful's floor for print files; a print file that states less is exported at this
+MIN_PRINT_DPI = 150
+
+
 def closest_generation_size(width: float, height: float) -> tuple[int, int]:
     """The Qwen-Image native size whose aspect is closest to width:height (compared in log space,
     so 2:1 and 1:2 are equally far from 1:1)."""
@@ -60,11 +64,12 @@ class Product(BaseModel):
         return round(w_in * self.dpi), round(h_in * self.dpi)
 
     def with_print_file(self, width_px: int, height_px: int, dpi: int, source: str) -> Product:
-        """This product with another print file (e.g. Printful's), its generation size re-chosen."""
+        """This product with another print file (e.g. Printful's), its generation size re-chosen;
+        never below MIN_PRINT_DPI."""
         return self.model_copy(
             update={
                 "print_area_in": (width_px / dpi, height_px / dpi),
-                "dpi": dpi,
+                "dpi": max(dpi, MIN_PRINT_DPI),
                 "generation_size": closest_generation_size(width_px, height_px),
                 "source": source,
             }
