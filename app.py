@@ -32,6 +32,7 @@ from cli.render import (
     render_stats,
 )
 from core.catalog import Catalog, load_catalog
+from core.catalog.refresh import refresh_print_files
 from core.costs import estimate_monthly_costs
 from core.errors import StorageError
 from core.generators import DraftGenerator, Generator, ModalGenerator
@@ -43,6 +44,10 @@ from core.jobs.sqlite_store import SqliteJobStore
 from core.ops.doctor import describe_database, run_doctor
 from core.ops.lifecycle import current_rules, is_b2_endpoint, set_expiry, summarize
 from core.parsing import LocalPromptParser, PromptParser
+from core.parsing.cache import BriefCache
+from core.parsing.gemini import GeminiPromptParser
+from core.policy import PromptPolicy, load_policy
+from core.printful import PrintfulClient
 from core.settings import Settings
 from core.stats import DEFAULT_WINDOW_DAYS, window_start
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, make_s3_client
@@ -64,6 +69,7 @@ class Backends:
     generator: Generator
     catalog: Catalog
     webhook_secret: str
+    policy: PromptPolicy
 
     def close(self) -> None:
         self.generator.close()
@@ -119,16 +125,50 @@ def build_generator(settings: Settings, catalog: Catalog, webhook_secret: str) -
     return DraftGenerator({s.id: s.palette for s in catalog.styles.values()})
 
 
-def build_backends(settings: Settings) -> Backends:
+def build_catalog(settings: Settings) -> Catalog:
+    """The bundled styles and products; with PRINTFUL_API_TOKEN, print areas read from Printful."""
     catalog = load_catalog()
+    if not settings.printful_api_token:
+        return catalog
+    with build_printful_client(settings) as client:
+        return refresh_print_files(catalog, client, within_s=2 * settings.http_timeout_s)
+
+
+def build_printful_client(settings: Settings) -> PrintfulClient:
+    token = settings.printful_api_token.get_secret_value() if settings.printful_api_token else ""
+    return PrintfulClient(
+        token, settings.printful_base_url, timeout_s=settings.http_timeout_s, store_id=settings.printful_store_id
+    )
+
+
+def build_prompt_parser(settings: Settings, catalog: Catalog) -> PromptParser:
+    """Gemini when GEMINI_API_KEY is set (the local parser stands in when it fails), else local."""
+    local = LocalPromptParser(catalog)
+    if not settings.gemini_api_key:
+        return local
+    return GeminiPromptParser(
+        catalog,
+        api_key=settings.gemini_api_key.get_secret_value(),
+        model=settings.gemini_model,
+        base_url=settings.gemini_base_url,
+        timeout_s=settings.gemini_timeout_s,
+        thinking_budget=settings.gemini_thinking_budget,
+        cache=BriefCache(ttl_s=settings.gemini_cache_ttl_s),
+        fallback=local,
+    )
+
+
+def build_backends(settings: Settings) -> Backends:
+    catalog = build_catalog(settings)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ensure_webhook_secret(settings.data_dir)
     return Backends(
         jobs=build_job_store(settings),
         objects=build_object_store(settings),
-        parser=LocalPromptParser(catalog),
+        parser=build_prompt_parser(settings, catalog),
         generator=build_generator(settings, catalog, secret),
         catalog=catalog,
         webhook_secret=secret,
+        policy=load_policy(settings.policy_file),
     )
 
 
@@ -162,6 +202,7 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
         catalog=backends.catalog,
         webhook_url=settings.effective_webhook_url,
         limits=ServiceLimits(max_prompt_chars=settings.max_prompt_chars, steps=settings.generation_steps),
+        policy=backends.policy,
     )
 
     @asynccontextmanager
