@@ -12,8 +12,10 @@ from core.errors import (
     InvalidRequest,
     InvalidTransition,
     JobNotFound,
+    JobNotReady,
     StorageError,
     TenkaiGenError,
+    UpstreamError,
     WebhookRejected,
 )
 
@@ -22,10 +24,12 @@ log = logging.getLogger(__name__)
 STATUS_BY_ERROR: dict[type[TenkaiGenError], int] = {
     JobNotFound: 404,
     InvalidTransition: 409,
+    JobNotReady: 409,
     InvalidRequest: 422,
     WebhookRejected: 401,
     StorageError: 503,
     GeneratorUnavailable: 503,
+    UpstreamError: 502,
 }
 
 

@@ -1,6 +1,7 @@
 """ModalGenerator: hands jobs to the GPU worker (on Modal, or self-hosted) over HTTP.
 
 The worker answers 202 at once and posts the result to the job's signed webhook later.
+Dispatches are signed with the same shared secret, so only this app can spend GPU time.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import httpx
 
 from core.errors import GeneratorUnavailable
 from core.generators.base import GenerationRequest, ResultSink
+from core.webhooks import SignedRequestAuth
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +20,11 @@ log = logging.getLogger(__name__)
 class ModalGenerator:
     model_name = "qwen-image"
 
-    def __init__(self, endpoint: str, timeout_s: float = 15.0, client: httpx.Client | None = None) -> None:
+    def __init__(self, endpoint: str, secret: str, timeout_s: float = 15.0) -> None:
         self._url = endpoint.rstrip("/") + "/generate"
-        self._client = client or httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)))
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)), auth=SignedRequestAuth(secret)
+        )
 
     def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
         try:

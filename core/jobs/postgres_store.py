@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from psycopg import sql
@@ -12,12 +13,16 @@ from psycopg_pool import ConnectionPool
 
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
-from core.jobs.transitions import (
-    TransitionWrite,
-    canceled_write,
-    completed_write,
-    failed_write,
-    processing_write,
+from core.jobs.transitions import TransitionMethods, TransitionWrite
+from core.stats import (
+    RECENT_FAILURES_LIMIT,
+    DayCount,
+    FailureRow,
+    JobStats,
+    ProcessingTimes,
+    StatusCounts,
+    as_utc,
+    assemble_job_stats,
 )
 
 _COLUMNS = (
@@ -25,6 +30,31 @@ _COLUMNS = (
     "model, storage_key, image_url, error, processing_time_ms, progress_step, progress_total, "
     "created_at, started_at, completed_at, updated_at"
 )
+
+
+_COMPLETED_TIMED = "status = 'completed' AND processing_time_ms IS NOT NULL"
+
+_PG_SUMMARY = f"""
+SELECT now() AS now,
+       count(*) AS total,
+       count(*) FILTER (WHERE status = 'completed') AS completed,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(*) FILTER (WHERE status = 'canceled') AS canceled,
+       count(*) FILTER (WHERE status IN ('pending', 'processing')) AS in_flight,
+       count(*) FILTER (WHERE {_COMPLETED_TIMED}) AS timed,
+       sum(processing_time_ms) FILTER (WHERE {_COMPLETED_TIMED}) AS time_sum,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_time_ms) FILTER (WHERE {_COMPLETED_TIMED}) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY processing_time_ms) FILTER (WHERE {_COMPLETED_TIMED}) AS p95
+FROM generation_jobs WHERE created_at >= %s
+"""
+
+_PG_PER_DAY = """
+SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
+       count(*) AS total,
+       count(*) FILTER (WHERE status = 'completed') AS completed,
+       count(*) FILTER (WHERE status = 'failed') AS failed
+FROM generation_jobs WHERE created_at >= %s GROUP BY day ORDER BY day
+"""
 
 
 def open_pool(database_url: str, max_size: int = 10, timeout_s: float = 10.0) -> ConnectionPool:
@@ -56,7 +86,7 @@ def _as_uuid(job_id: str) -> str:
         raise JobNotFound(job_id) from exc
 
 
-class PostgresJobStore:
+class PostgresJobStore(TransitionMethods):
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
 
@@ -97,18 +127,6 @@ class PostgresJobStore:
         assert stored is not None  # INSERT ... RETURNING always yields the row
         return Job.model_validate(stored)
 
-    def mark_processing(self, job_id: str) -> Job:
-        return self._apply(job_id, processing_write())
-
-    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job:
-        return self._apply(job_id, completed_write(storage_key, image_url, seed))
-
-    def mark_failed(self, job_id: str, error: str) -> Job:
-        return self._apply(job_id, failed_write(error))
-
-    def mark_canceled(self, job_id: str) -> Job:
-        return self._apply(job_id, canceled_write())
-
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._pool.connection() as conn:
             conn.execute(
@@ -116,6 +134,44 @@ class PostgresJobStore:
                 "WHERE id = %s AND status = 'processing'",
                 (step, total, _as_uuid(job_id)),
             )
+
+    def stats(self, since: datetime) -> JobStats:
+        window = (as_utc(since),)
+        with self._pool.connection() as conn:
+            summary = conn.execute(_PG_SUMMARY, window).fetchone()
+            per_day = conn.execute(_PG_PER_DAY, window).fetchall()
+            by_style = conn.execute(
+                "SELECT style AS key, count(*) AS n FROM generation_jobs WHERE created_at >= %s GROUP BY style", window
+            ).fetchall()
+            by_product = conn.execute(
+                "SELECT product AS key, count(*) AS n FROM generation_jobs WHERE created_at >= %s GROUP BY product",
+                window,
+            ).fetchall()
+            failures = conn.execute(
+                "SELECT id::text AS id, created_at, style, product, error FROM generation_jobs "
+                "WHERE status = 'failed' AND created_at >= %s ORDER BY created_at DESC, id DESC LIMIT %s",
+                (*window, RECENT_FAILURES_LIMIT),
+            ).fetchall()
+        assert summary is not None  # an aggregate without GROUP BY always yields one row
+        return assemble_job_stats(
+            since=since,
+            now=summary["now"],
+            counts=StatusCounts(
+                summary["total"], summary["completed"], summary["failed"], summary["canceled"], summary["in_flight"]
+            ),
+            times=ProcessingTimes(
+                count=summary["timed"],
+                total_ms=int(summary["time_sum"] or 0),
+                p50_ms=summary["p50"],
+                p95_ms=summary["p95"],
+            ),
+            per_day=[DayCount(r["day"], r["total"], r["completed"], r["failed"]) for r in per_day],
+            by_style={r["key"]: r["n"] for r in by_style},
+            by_product={r["key"]: r["n"] for r in by_product},
+            recent_failures=[
+                FailureRow(r["id"], as_utc(r["created_at"]), r["style"], r["product"], r["error"]) for r in failures
+            ],
+        )
 
     def close(self) -> None:
         self._pool.close()

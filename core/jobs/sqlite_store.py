@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,24 +14,35 @@ from typing import Any
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
 from core.jobs.status import JobStatus
-from core.jobs.transitions import (
-    TransitionWrite,
-    canceled_write,
-    completed_write,
-    failed_write,
-    processing_write,
+from core.jobs.transitions import TransitionMethods, TransitionWrite
+from core.stats import (
+    RECENT_FAILURES_LIMIT,
+    DayCount,
+    FailureRow,
+    JobStats,
+    ProcessingTimes,
+    StatusCounts,
+    as_utc,
+    assemble_job_stats,
+    interpolate,
+    percentile_position,
 )
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(sep=" ", timespec="microseconds")
+    return _format_time(datetime.now(UTC))
+
+
+def _format_time(moment: datetime) -> str:
+    """The stored text form: UTC ISO-8601, so text order is time order."""
+    return as_utc(moment).isoformat(sep=" ", timespec="microseconds")
 
 
 def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqliteJobStore:
+class SqliteJobStore(TransitionMethods):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -72,6 +83,61 @@ class SqliteJobStore:
             raise JobNotFound(job_id)
         return int(row["ahead"]) if row["status"] == JobStatus.PENDING.value else None
 
+    def stats(self, since: datetime) -> JobStats:
+        now = datetime.now(UTC)
+        window = _format_time(since)
+        with self._lock:
+            counts = self._conn.execute(_SQLITE_COUNTS, (window,)).fetchone()
+            times = self._processing_times(window)
+            per_day = self._conn.execute(_SQLITE_PER_DAY, (window,)).fetchall()
+            by_style = self._conn.execute(
+                "SELECT style, COUNT(*) FROM generation_jobs WHERE created_at >= ? GROUP BY style", (window,)
+            ).fetchall()
+            by_product = self._conn.execute(
+                "SELECT product, COUNT(*) FROM generation_jobs WHERE created_at >= ? GROUP BY product", (window,)
+            ).fetchall()
+            failures = self._conn.execute(
+                "SELECT id, created_at, style, product, error FROM generation_jobs "
+                "WHERE status = 'failed' AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT ?",
+                (window, RECENT_FAILURES_LIMIT),
+            ).fetchall()
+        return assemble_job_stats(
+            since=since,
+            now=now,
+            counts=StatusCounts(*(int(v or 0) for v in counts)),
+            times=times,
+            per_day=[DayCount(date.fromisoformat(r[0]), r[1], r[2], r[3]) for r in per_day],
+            by_style=dict(by_style),
+            by_product=dict(by_product),
+            recent_failures=[
+                FailureRow(r["id"], datetime.fromisoformat(r["created_at"]), r["style"], r["product"], r["error"])
+                for r in failures
+            ],
+        )
+
+    def _processing_times(self, window: str) -> ProcessingTimes:
+        """Count, sum and percentiles of completed jobs' processing times (caller holds the lock).
+
+        SQLite has no percentile_cont: read the two neighbouring sorted values and interpolate
+        exactly as Postgres does.
+        """
+        count, total = self._conn.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(processing_time_ms), 0) FROM generation_jobs WHERE {_TIMED}", (window,)
+        ).fetchone()
+        if not count:
+            return ProcessingTimes()
+
+        def percentile(fraction: float) -> float:
+            lower, weight = percentile_position(fraction, count)
+            values = [r[0] for r in self._conn.execute(
+                f"SELECT processing_time_ms FROM generation_jobs WHERE {_TIMED} "
+                "ORDER BY processing_time_ms LIMIT 2 OFFSET ?",
+                (window, lower),
+            )]
+            return interpolate(values[0], values[-1], weight)
+
+        return ProcessingTimes(count=count, total_ms=total, p50_ms=percentile(0.5), p95_ms=percentile(0.95))
+
     # --- writes ------------------------------------------------------------------------
     def create(self, new_job: NewJob) -> Job:
         now = _now()
@@ -90,18 +156,6 @@ class SqliteJobStore:
                 f"INSERT INTO generation_jobs ({columns}) VALUES ({marks}) RETURNING *", tuple(row.values())
             ).fetchone()
         return _row_to_job(stored)
-
-    def mark_processing(self, job_id: str) -> Job:
-        return self._apply(job_id, processing_write())
-
-    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job:
-        return self._apply(job_id, completed_write(storage_key, image_url, seed))
-
-    def mark_failed(self, job_id: str, error: str) -> Job:
-        return self._apply(job_id, failed_write(error))
-
-    def mark_canceled(self, job_id: str) -> Job:
-        return self._apply(job_id, canceled_write())
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._lock:
@@ -150,6 +204,24 @@ class SqliteJobStore:
         if current is None:
             raise JobNotFound(job_id)
         raise InvalidTransition(job_id, current["status"], write.target.value)
+
+
+_SQLITE_COUNTS = """
+SELECT COUNT(*),
+       SUM(status = 'completed'),
+       SUM(status = 'failed'),
+       SUM(status = 'canceled'),
+       SUM(status IN ('pending', 'processing'))
+FROM generation_jobs WHERE created_at >= ?
+"""
+
+# created_at is stored as UTC ISO-8601 text, so its first ten characters are the UTC day
+_SQLITE_PER_DAY = """
+SELECT substr(created_at, 1, 10) AS day, COUNT(*), SUM(status = 'completed'), SUM(status = 'failed')
+FROM generation_jobs WHERE created_at >= ? GROUP BY day ORDER BY day
+"""
+
+_TIMED = "status = 'completed' AND processing_time_ms IS NOT NULL AND created_at >= ?"
 
 
 def _row_to_job(row: sqlite3.Row) -> Job:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from core.jobs.models import Job, NewJob
+from core.stats import JobStats
 
 
 class JobStore(Protocol):
@@ -35,6 +37,10 @@ class JobStore(Protocol):
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         """Store a worker's step progress; ignored unless the job is processing."""
+        ...
+
+    def stats(self, since: datetime) -> JobStats:
+        """Monitoring figures over the jobs created at or after `since` (see `core.stats`)."""
         ...
 
     def close(self) -> None: ...

@@ -6,9 +6,11 @@ A store turns a `TransitionWrite` into one conditional UPDATE:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.jobs.models import Job
 from core.jobs.status import JobStatus, sources_of
 
 
@@ -48,3 +50,23 @@ def failed_write(error: str) -> TransitionWrite:
 
 def canceled_write() -> TransitionWrite:
     return TransitionWrite(JobStatus.CANCELED, stamp_completed=True)
+
+
+class TransitionMethods(ABC):
+    """The JobStore status-change methods, each one `TransitionWrite` applied by the store."""
+
+    @abstractmethod
+    def _apply(self, job_id: str, write: TransitionWrite) -> Job:
+        """Apply `write` as one conditional UPDATE; JobNotFound or InvalidTransition otherwise."""
+
+    def mark_processing(self, job_id: str) -> Job:
+        return self._apply(job_id, processing_write())
+
+    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job:
+        return self._apply(job_id, completed_write(storage_key, image_url, seed))
+
+    def mark_failed(self, job_id: str, error: str) -> Job:
+        return self._apply(job_id, failed_write(error))
+
+    def mark_canceled(self, job_id: str) -> Job:
+        return self._apply(job_id, canceled_write())

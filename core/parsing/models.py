@@ -22,4 +22,7 @@ class ParsedPrompt(BaseModel):
     prompt: str = Field(description="The final prompt sent to the image model")
     negative_prompt: str = Field(description="What the image model must avoid")
     steps: int | None = Field(None, ge=1, le=100, description="Denoising steps asked for; None: the app's default")
-    parser: Literal["local", "gemini"] = "local"
+    parser: Literal["local", "gemini"] = Field("local", description="Which parser wrote this brief")
+    fallback_reason: str | None = Field(
+        None, description="Why the local parser stood in for Gemini (error, timeout, bad answer); None otherwise"
+    )

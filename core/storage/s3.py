@@ -46,6 +46,15 @@ class S3ObjectStore:
         self._endpoint = (endpoint or f"https://{bucket}.s3.amazonaws.com").rstrip("/")
         self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
 
+    @property
+    def client(self) -> Any:
+        """The boto3 client, for operator commands that manage the bucket itself."""
+        return self._client
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
     def put_png(self, key: str, data: bytes) -> None:
         try:
             self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="image/png")
@@ -68,6 +77,12 @@ class S3ObjectStore:
             raise StorageError(f"Failed to check {key} in bucket {self.bucket}: {exc}") from exc
         except BotoCoreError as exc:
             raise StorageError(f"Failed to check {key} in bucket {self.bucket}: {exc}") from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"Failed to delete {key} from bucket {self.bucket}: {exc}") from exc
 
     def public_url(self, key: str) -> str:
         if self._public_base_url:
