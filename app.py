@@ -190,8 +190,12 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
     from api.errors import install_error_handlers
     from api.routes import catalog as catalog_routes
     from api.routes import generate as generate_routes
+    from core.dashboard import DashboardService
     from core.service import GenerationService, ServiceLimits
+    from ui.context import StudioContext
+    from ui.files import StudioFiles
     from ui.studio import create_ui
+    from ui.theme import studio_css, studio_theme
 
     backends = backends or build_backends(settings)
     service = GenerationService(
@@ -224,8 +228,15 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
     app.include_router(catalog_routes.router)
     if isinstance(backends.objects, LocalObjectStore) and not settings.storage_public_base_url:
         app.mount(MEDIA_ROUTE, StaticFiles(directory=backends.objects.root), name="media")
-    studio = create_ui(service, settings.local_user, generator_label(backends.generator))
-    return gr.mount_gradio_app(app, studio, path="/", theme=gr.themes.Soft(primary_hue="pink"))
+    studio = create_ui(StudioContext(
+        service=service,
+        dashboard=DashboardService(backends.jobs, backends.objects, settings.admin_user_ids),
+        files=StudioFiles(service),
+        local_user=settings.local_user,
+        generator_label=generator_label(backends.generator),
+        default_steps=settings.generation_steps,
+    ))
+    return gr.mount_gradio_app(app, studio, path="/", theme=studio_theme(), css=studio_css(backends.catalog))
 
 
 # --- the command line -------------------------------------------------------------------------

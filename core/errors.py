@@ -33,6 +33,10 @@ class GeneratorUnavailable(TenkaiGenError):
     """The generation backend could not accept a job."""
 
 
+class NotAllowed(TenkaiGenError):
+    """The caller may not do this (an admin-only figure asked for by another user)."""
+
+
 class JobNotReady(TenkaiGenError):
     """The job exists but has not reached the state the request needs (e.g. not completed yet)."""
 

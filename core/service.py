@@ -18,6 +18,7 @@ from core.catalog import Catalog
 from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, JobNotFound, JobNotReady, StorageError
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
+from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
 from core.png_check import check_png
 from core.policy import PromptPolicy, load_policy
@@ -337,6 +338,10 @@ class GenerationService:
             key=key, url=self.objects.public_url(key), width=print_file.width, height=print_file.height,
             dpi=print_file.dpi, background_removed=print_file.background_removed,
         )
+
+    def mockup_png(self, job: Job, size: int = 640) -> bytes:
+        """The completed job's design on its product (core.mockups), as a size×size PNG."""
+        return render_mockup(self.load_image(job), self.catalog.product(job.product), size)
 
     def load_image(self, job: Job) -> bytes:
         """The stored PNG of a completed job; StorageError when it cannot be read."""

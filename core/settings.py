@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(1000, alias="TENKAIGEN_MAX_PROMPT_CHARS", ge=1)
     http_timeout_s: float = Field(15.0, alias="TENKAIGEN_HTTP_TIMEOUT_S", gt=0)
     gradio_share: bool = Field(False, alias="TENKAIGEN_SHARE")
+    # comma-separated user ids who see the studio's Admin tab; unset: the local user
+    admin_users: str | None = Field(None, alias="TENKAIGEN_ADMIN_USERS")
     policy_file: Path | None = Field(None, alias="TENKAIGEN_POLICY_FILE")
 
     # --- jobs database --------------------------------------------------------------------
@@ -71,6 +73,13 @@ class Settings(BaseSettings):
     printful_api_token: SecretStr | None = Field(None, alias="PRINTFUL_API_TOKEN")
     printful_base_url: str = Field("https://api.printful.com", alias="PRINTFUL_BASE_URL")
     printful_store_id: str | None = Field(None, alias="PRINTFUL_STORE_ID")
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        """Who may see the admin figures: TENKAIGEN_ADMIN_USERS, or the local user when it is unset."""
+        if self.admin_users is None:
+            return frozenset({self.local_user})
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
 
     @property
     def uses_s3(self) -> bool:

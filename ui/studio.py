@@ -1,74 +1,45 @@
-"""The studio page: prompt, style, product, Generate; the job's status streams in place."""
+"""The studio: Generate, History and Admin tabs over the core services.
+
+`create_ui` builds the page (one module per tab); app.py mounts it with `studio_theme()`
+and `studio_css()` (ui.theme). Nothing here touches a database or a bucket directly.
+"""
 
 from __future__ import annotations
 
-import io
-import time
-from collections.abc import Iterator
+import html
 
 import gradio as gr
-from PIL import Image
 
-from core.errors import TenkaiGenError
-from core.jobs import Job, JobStatus
-from core.service import GenerateCommand, GenerationService
+from ui.admin_tab import create_admin_tab
+from ui.context import StudioContext
+from ui.generate_tab import create_generate_tab
+from ui.history_tab import create_history_tab
 
-POLL_INTERVAL_S = 0.25
-STATUS_LABELS = {
-    JobStatus.PENDING: "Queued",
-    JobStatus.PROCESSING: "Generating",
-    JobStatus.COMPLETED: "Done",
-    JobStatus.FAILED: "Failed",
-    JobStatus.CANCELED: "Canceled",
-}
+# Every event without its own limit (parse, cancel, history pages, admin figures) runs its
+# handler in Gradio's worker threads; 8 at a time keeps them prompt without letting a
+# burst of one kind starve the others. The job streams have their own, larger limit
+# (generate_tab.STREAM_CONCURRENCY) because they spend their time awaiting, not working.
+DEFAULT_CONCURRENCY = 8
 
 
-def describe(job: Job, elapsed_s: float) -> str:
-    """One status line a designer can read at a glance."""
-    label = STATUS_LABELS[job.status]
-    line = f"**{label}** · {elapsed_s:.1f} s"
-    if job.status is JobStatus.PROCESSING and job.progress_step is not None and job.progress_total:
-        line += f" · step {job.progress_step}/{job.progress_total}"
-    if job.status is JobStatus.FAILED and job.error:
-        line += f"\n\n{job.error}"
-    return line
+def create_ui(ctx: StudioContext) -> gr.Blocks:
+    with gr.Blocks(title="TenkaiGen studio") as studio:
+        gr.Markdown(
+            f"# TenkaiGen\nDesign generator for print-on-demand merch · generator: "
+            f"**{html.escape(ctx.generator_label)}**",
+            elem_id="header",
+        )
+        with gr.Tabs(selected="generate", elem_id="tabs") as tabs:
+            with gr.Tab("Generate", id="generate", elem_id="tab-generate"):
+                generate = create_generate_tab(ctx)
+            with gr.Tab("History", id="history", elem_id="tab-history") as history_tab:
+                create_history_tab(ctx, generate, tabs, history_tab)
+            with gr.Tab("Admin", id="admin", elem_id="tab-admin", visible=False) as admin_tab:
+                create_admin_tab(ctx, admin_tab)
 
+        def admin_visibility(request: gr.Request) -> gr.Tab:
+            return gr.Tab(visible=ctx.dashboard.is_admin(ctx.user(request)))
 
-def create_ui(service: GenerationService, user_id: str, generator_label: str, max_wait_s: float = 600.0) -> gr.Blocks:
-    styles = {s.name: s.id for s in service.catalog.styles.values()}
-    products = {p.name: p.id for p in service.catalog.products.values()}
-
-    def generate(prompt: str, style_name: str, product_name: str) -> Iterator[tuple[str, Image.Image | None]]:
-        started = time.monotonic()
-        try:
-            job = service.submit(user_id, GenerateCommand(prompt=prompt, style=styles[style_name], product=products[product_name]))
-        except TenkaiGenError as exc:
-            raise gr.Error(str(exc)) from exc
-        while True:
-            job = service.get_job(job.id)
-            elapsed = time.monotonic() - started
-            if job.status is JobStatus.COMPLETED:
-                image = Image.open(io.BytesIO(service.load_image(job)))
-                yield describe(job, elapsed), image
-                return
-            yield describe(job, elapsed), None
-            if job.status.is_terminal:
-                return
-            if elapsed > max_wait_s:
-                yield f"**Still running after {max_wait_s:.0f} s** — check back in the history later.", None
-                return
-            time.sleep(POLL_INTERVAL_S)
-
-    with gr.Blocks(title="TenkaiGen") as studio:
-        gr.Markdown(f"# TenkaiGen\nDesign generator for print-on-demand merch · generator: **{generator_label}**")
-        with gr.Row():
-            with gr.Column(scale=1):
-                prompt = gr.Textbox(label="Your idea", placeholder="a cyberpunk samurai with neon lights", lines=3, elem_id="prompt")
-                style = gr.Dropdown(list(styles), value=next(iter(styles)), label="Style", elem_id="style")
-                product = gr.Dropdown(list(products), value=next(iter(products)), label="Product", elem_id="product")
-                button = gr.Button("Generate", variant="primary", elem_id="generate")
-            with gr.Column(scale=1):
-                status = gr.Markdown("Ready.", elem_id="status")
-                image = gr.Image(label="Design", type="pil", interactive=False, elem_id="result")
-        button.click(generate, [prompt, style, product], [status, image], api_name="generate")
+        studio.load(admin_visibility, None, admin_tab, api_visibility="private")
+    studio.queue(default_concurrency_limit=DEFAULT_CONCURRENCY)
     return studio

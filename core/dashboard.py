@@ -1,0 +1,62 @@
+"""The admin dashboard's figures: jobs over a window, storage used and what it costs a month.
+
+One call gathers what the studio's Admin tab shows, from the same pieces as the operator
+commands (`JobStore.stats`, `ObjectStore.usage`, `estimate_monthly_costs`), so the tab and
+`python app.py stats` / `costs` agree. Only admin users may read it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.costs import CostEstimate, estimate_monthly_costs
+from core.errors import InvalidRequest, NotAllowed, StorageError
+from core.jobs import JobStore
+from core.stats import DEFAULT_WINDOW_DAYS, JobStats, window_start
+from core.storage import ObjectStore, StorageUsage
+
+log = logging.getLogger(__name__)
+
+# the windows the Admin tab offers, label -> days
+WINDOWS: dict[str, int] = {"24 h": 1, "7 d": 7, "30 d": 30}
+
+
+@dataclass(frozen=True)
+class DashboardReport:
+    stats: JobStats
+    completed_last_30_days: int  # what the monthly cost estimate counts as uploads and deliveries
+    usage: StorageUsage | None  # None when the store could not be listed (storage_error says why)
+    costs: CostEstimate | None
+    storage_error: str | None = None
+
+
+class DashboardService:
+    def __init__(self, jobs: JobStore, objects: ObjectStore, admin_users: Iterable[str]) -> None:
+        self._jobs = jobs
+        self._objects = objects
+        self._admins = frozenset(admin_users)
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self._admins
+
+    def report(self, user_id: str, window_days: int, now: datetime | None = None) -> DashboardReport:
+        """The figures for jobs created in the last `window_days` days.
+
+        NotAllowed unless `user_id` is an admin. A storage listing that fails does not hide
+        the job figures: the report carries the error instead of usage and costs.
+        """
+        if not self.is_admin(user_id):
+            raise NotAllowed("the admin figures are for admin users (TENKAIGEN_ADMIN_USERS)")
+        if window_days < 1:
+            raise InvalidRequest(f"the window must be at least one day, got {window_days}")
+        stats = self._jobs.stats(window_start(window_days, now))
+        month = stats if window_days == DEFAULT_WINDOW_DAYS else self._jobs.stats(window_start(DEFAULT_WINDOW_DAYS, now))
+        try:
+            usage = self._objects.usage()
+        except StorageError as exc:
+            log.warning("storage usage unavailable error=%s", exc)
+            return DashboardReport(stats, month.completed, None, None, storage_error=str(exc))
+        return DashboardReport(stats, month.completed, usage, estimate_monthly_costs(usage, month.completed))
