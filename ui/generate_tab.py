@@ -73,7 +73,7 @@ class GenerateTab:
     def settings(self) -> list[gr.components.Component]:
         """What "reuse settings" and a history restore fill in, in `settings_values` order."""
         return [self.prompt, self.style, self.product, self.seed, self.random_seed, self.steps,
-                self.negative_prompt, self.images, *self.brief_fields]
+                self.negative_prompt, self.images, *self.brief_fields, self.brief]
 
     @property
     def brief_fields(self) -> list[gr.components.Component]:
@@ -128,11 +128,11 @@ def brief_overrides(subject: str, colors: str, mood: str, composition: str, fina
 
 
 def settings_values(job: Job) -> list[Any]:
-    """A job's settings as the Generate form holds them, the brief included (so generating
-    again reproduces the same brief)."""
+    """A job's settings as the Generate form holds them, the brief included and shown (so
+    generating again reproduces the same brief)."""
     brief = ParsedPrompt.model_validate(job.parsed_prompt)
     return [job.prompt, job.style, job.product, job.seed, False, brief.steps or gr.skip(), brief.negative_prompt, 1,
-            *brief_values(brief)]
+            *brief_values(brief), gr.Accordion(open=True)]
 
 
 def empty_brief() -> list[str]:

@@ -38,5 +38,6 @@ def test_settings_from_a_job_reproduce_its_brief_and_seed():
     now = datetime.now(UTC)
     job = Job(id="j", user_id="u", prompt="a fox", parsed_prompt=brief, style="anime", product="mug", width=1664,
               height=928, seed=77, status=JobStatus.COMPLETED, created_at=now, updated_at=now)
-    assert settings_values(job) == ["a fox", "anime", "mug", 77, False, 12, "blur", 1,
-                                    "fox", "red", "", "centered", "edited fox", "blur"]
+    *values, brief_panel = settings_values(job)
+    assert values == ["a fox", "anime", "mug", 77, False, 12, "blur", 1, "fox", "red", "", "centered", "edited fox", "blur"]
+    assert brief_panel.open is True

@@ -1,0 +1,124 @@
+"""The studio in a real browser: generate with an edited brief, history restore, admin figures,
+readable errors, and the admin tab kept from non-admins."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from core.jobs import Job, JobStatus
+from core.stats import window_start
+from tests.support.jobs import KNOWN_JOBS, JobSeeder
+from tests.support.servers import wait_until
+from tests.support.studio_page import StudioPage
+from tests.ui.conftest import RunningStudio, start_studio
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def generate_and_wait(ui: StudioPage, studio: RunningStudio, button: str = "generate") -> Job:
+    """Click a button that starts a job; the new job once the page shows it done."""
+    jobs, user = studio.backends.jobs, studio.settings.local_user
+    before = {j.id for j in jobs.list_for_user(user, limit=50)}
+    ui.click(button)
+    new = wait_until(lambda: next((j for j in jobs.list_for_user(user, limit=5) if j.id not in before), None),
+                     what="the new job")
+    expect(ui.design).to_have_attribute("src", re.compile(new.id))  # the design file is named after its job
+    expect(ui.status_rows("completed")).to_have_count(1)
+    return jobs.get(new.id)
+
+
+def test_a_designer_parses_edits_generates_and_sees_the_design_on_the_product(studio_page: StudioPage, studio: RunningStudio):
+    ui = studio_page
+    ui.prompt.fill("a cyberpunk samurai with neon lights")
+    ui.pick_style("Cyberpunk neon")
+    ui.pick_product("Mug (11 oz)")
+    expect(ui.page.locator("#product-info")).to_contain_text("Aspect 1.79:1")
+    ui.click("parse")
+    final_prompt = ui.brief_field("prompt")
+    expect(final_prompt).to_have_value(re.compile("samurai"))
+    expect(ui.brief_field("subject")).to_have_value("samurai")
+    final_prompt.fill("samurai emblem, glowing neon, print-ready")
+    job = generate_and_wait(ui, studio)
+    expect(ui.mockup).to_be_visible()
+    expect(ui.page.locator("#download")).to_be_visible()
+    expect(ui.page.locator("#variation")).to_be_visible()
+    ui.screenshot("generate-tab.png")
+    assert job.status is JobStatus.COMPLETED and job.product == "mug" and job.style == "cyberpunk-neon"
+    assert job.parsed_prompt["prompt"] == "samurai emblem, glowing neon, print-ready"
+
+
+def test_a_variation_makes_a_new_job_from_the_same_brief(studio_page: StudioPage, studio: RunningStudio):
+    ui = studio_page
+    ui.prompt.fill("a red fox in the snow")
+    first = generate_and_wait(ui, studio)
+    expect(ui.page.locator("#variation")).to_be_visible()
+    variation = generate_and_wait(ui, studio, button="variation")
+    assert variation.parsed_prompt == first.parsed_prompt and variation.seed != first.seed
+
+
+def test_an_example_fills_prompt_style_and_product(studio_page: StudioPage):
+    ui = studio_page
+    ui.page.locator("#examples").get_by_text("Whale at dawn · watercolor · poster").click()
+    expect(ui.prompt).to_have_value("a whale swimming through clouds at dawn, pastel colors")
+    expect(ui.page.locator("#style").get_by_label("Watercolor", exact=True)).to_be_checked()
+    expect(ui.page.locator("#product").get_by_label("Poster (18×24 in)", exact=True)).to_be_checked()
+
+
+def test_an_empty_prompt_gets_a_readable_message_not_a_trace(studio_page: StudioPage):
+    studio_page.click("generate")
+    expect(studio_page.toast("prompt is empty")).to_be_visible()
+    expect(studio_page.page.locator(".toast-body").filter(has_text="Traceback")).to_have_count(0)
+
+
+def test_history_lists_the_users_jobs_and_restores_one(studio_page: StudioPage, studio: RunningStudio):
+    ui = studio_page
+    made = []
+    for prompt, product in (("a lighthouse at dusk", "Poster (18×24 in)"), ("a koi pond, ukiyo-e", "Tote bag")):
+        ui.prompt.fill(prompt)
+        ui.pick_product(product)
+        made.append(generate_and_wait(ui, studio))
+    older = made[0]
+
+    ui.open_tab("history")
+    items = ui.page.locator("#history-gallery button.thumbnail-item, #history-gallery .thumbnail-item")
+    expect(items.first).to_be_visible()
+    expect(ui.page.locator("#history-page")).to_contain_text("Page 1")
+    ui.screenshot("history-tab.png")
+    items.nth(1).click()  # newest first: the lighthouse is second
+
+    expect(ui.tab_button("generate")).to_have_attribute("aria-selected", "true")
+    expect(ui.prompt).to_have_value("a lighthouse at dusk")
+    expect(ui.page.locator("#product").get_by_label("Poster (18×24 in)", exact=True)).to_be_checked()
+    expect(ui.brief_field("prompt")).to_have_value(older.parsed_prompt["prompt"])
+    expect(ui.design).to_be_visible()
+    expect(ui.mockup).to_be_visible()
+
+
+def test_the_admin_tab_totals_match_the_database(page: Page, studio: RunningStudio):
+    seeder = JobSeeder(studio.backends.jobs, sqlite_path=studio.settings.sqlite_path)
+    for seed in KNOWN_JOBS:
+        seeder.add(seed)
+    ui = StudioPage(page, studio.url).open()
+    ui.open_tab("admin")
+    ui.page.locator("#admin-window").get_by_label("30 d", exact=True).check()
+    expected = studio.backends.jobs.stats(window_start(30))
+    expect(ui.figure("total")).to_have_text(str(expected.total))
+    expect(ui.figure("completed")).to_have_text(str(expected.completed))
+    expect(ui.figure("failed")).to_have_text(str(expected.failed))
+    expect(ui.figure("objects")).to_have_text(str(studio.backends.objects.usage().objects))
+    expect(ui.page.locator("#admin-failures")).to_contain_text("worker timed out")
+    expect(ui.page.locator("#admin-per-day canvas, #admin-per-day svg").first).to_be_visible()
+    ui.screenshot("admin-tab.png")
+
+
+def test_the_admin_tab_is_hidden_from_users_who_are_not_admins(page: Page, tmp_path):
+    running, server = start_studio(tmp_path, TENKAIGEN_ADMIN_USERS="someone-else")
+    try:
+        ui = StudioPage(page, running.url).open()
+        expect(ui.tab_button("history")).to_be_visible()
+        expect(ui.tab_button("admin")).to_have_count(0)
+    finally:
+        server.stop()
