@@ -148,12 +148,12 @@ def create_generate_tab(ctx: StudioContext) -> GenerateTab:
                      label="Style", elem_id="style", elem_classes=["tg-styles"], render=False)
     product = gr.Radio([(p.name, p.id) for p in catalog.products.values()], value=first_product.id,
                        label="Product", elem_id="product", render=False)
-    subject = gr.Textbox(label="Subject", elem_id="brief-subject", render=False)
-    colors = gr.Textbox(label="Colours", placeholder="comma separated", elem_id="brief-colors", render=False)
-    mood = gr.Textbox(label="Mood", elem_id="brief-mood", render=False)
-    composition = gr.Textbox(label="Composition", elem_id="brief-composition", render=False)
-    final_prompt = gr.Textbox(label="Final prompt", lines=3, elem_id="brief-prompt", render=False)
-    final_negative = gr.Textbox(label="Final negative prompt", lines=2, elem_id="brief-negative", render=False)
+    subject = gr.Textbox(label="Subject", value="", elem_id="brief-subject", render=False)
+    colors = gr.Textbox(label="Colours", value="", placeholder="comma separated", elem_id="brief-colors", render=False)
+    mood = gr.Textbox(label="Mood", value="", elem_id="brief-mood", render=False)
+    composition = gr.Textbox(label="Composition", value="", elem_id="brief-composition", render=False)
+    final_prompt = gr.Textbox(label="Final prompt", value="", lines=3, elem_id="brief-prompt", render=False)
+    final_negative = gr.Textbox(label="Final negative prompt", value="", lines=2, elem_id="brief-negative", render=False)
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=360):
             prompt = gr.Textbox(label="Your idea", placeholder="a cyberpunk samurai with neon lights", lines=3,
@@ -178,7 +178,7 @@ def create_generate_tab(ctx: StudioContext) -> GenerateTab:
                     seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=MAX_SEED, elem_id="seed")
                     random_seed = gr.Checkbox(label="Random seed", value=True, elem_id="random-seed")
                 steps = gr.Slider(1, 100, value=ctx.default_steps, step=1, label="Steps", elem_id="steps")
-                negative_prompt = gr.Textbox(label="Negative prompt", placeholder="what the image must not show",
+                negative_prompt = gr.Textbox(label="Negative prompt", value="", placeholder="what the image must not show",
                                              elem_id="negative-prompt")
                 images = gr.Slider(1, MAX_BATCH, value=1, step=1, label="Number of images", elem_id="images",
                                    info="each image is its own job; with a fixed seed they get consecutive seeds")
@@ -199,7 +199,7 @@ def create_generate_tab(ctx: StudioContext) -> GenerateTab:
                 final_prompt.render()
                 final_negative.render()
         with gr.Column(scale=7, min_width=420):
-            status = gr.HTML(status_html([]), elem_id="status")
+            status = gr.HTML(status_html([]), label="Status", elem_id="status")
             with gr.Row(equal_height=True):
                 result = gr.Image(label="Design", type="filepath", interactive=False, elem_id="result", height=460,
                                   buttons=["fullscreen"])

@@ -1,0 +1,88 @@
+"""The studio with a GPU worker that holds every job: cancel a running job from the page, and
+stay responsive with 20 jobs in flight from several browser sessions and API clients."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from gradio_client import Client
+from playwright.sync_api import Browser, Page, expect
+
+from core.jobs import Job, JobStatus
+from core.stats import window_start
+from tests.support.servers import wait_until
+from tests.support.studio_page import StudioPage
+from tests.ui.conftest import HeldStudio
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def in_flight(studio: HeldStudio) -> int:
+    return studio.backends.jobs.stats(window_start(1)).in_flight
+
+
+def newest_job(studio: HeldStudio) -> Job:
+    return studio.backends.jobs.list_for_user(studio.settings.local_user, limit=1)[0]
+
+
+def test_a_running_job_is_canceled_from_the_page(page: Page, held_studio: HeldStudio):
+    ui = StudioPage(page, held_studio.url).open()
+    ui.prompt.fill("a fox that takes its time")
+    ui.click("generate")
+    expect(ui.status_rows("processing")).to_have_count(1)
+    expect(ui.status_rows("processing")).to_contain_text("Generating")
+    job = newest_job(held_studio)
+    assert job.status is JobStatus.PROCESSING
+    assert any(body["job_id"] == job.id for body in held_studio.worker.received)
+
+    ui.click("cancel")
+    expect(ui.status_rows("canceled")).to_have_count(1)
+    expect(ui.page.locator("#retry")).to_be_visible()  # a canceled job can be tried again
+    ui.screenshot("generate-canceled.png")
+    assert held_studio.backends.jobs.get(job.id).status is JobStatus.CANCELED
+
+
+def test_twenty_jobs_in_flight_from_several_sessions_leave_the_page_responsive(browser: Browser, held_studio: HeldStudio):
+    assert in_flight(held_studio) == 0
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(3)]
+    clients = [Client(held_studio.url, verbose=False) for _ in range(2)]
+    try:
+        pages = []
+        for number, context in enumerate(contexts):
+            ui = StudioPage(context.new_page(), held_studio.url).open()
+            ui.prompt.fill(f"a patient owl number {number}")
+            ui.set_images(4)
+            ui.click("generate")
+            pages.append(ui)
+        streams = [client.submit(prompt=f"an owl from client {n}", style="anime", product="mug", images=4,
+                                 api_name="/generate") for n, client in enumerate(clients)]
+        wait_until(lambda: in_flight(held_studio) == 20, timeout_s=60, what="20 jobs in flight")
+
+        # every session's stream runs at once: none waits in Gradio's queue behind another
+        for ui in pages:
+            expect(ui.status_rows("processing")).to_have_count(4)
+
+        fresh = StudioPage(browser.new_page(), held_studio.url).open()
+        fresh.prompt.fill("a quick heron")
+        fresh.click("parse")
+        expect(fresh.brief_field("subject")).to_have_value("quick heron")
+        fresh.open_tab("history")
+        expect(fresh.page.locator("#history-page")).to_contain_text("Page 1")
+        fresh.page.context.close()
+
+        for ui in pages:
+            ui.click("cancel")
+            expect(ui.status_rows("canceled")).to_have_count(4)
+        with httpx.Client(base_url=held_studio.url, timeout=10) as http:
+            for job in held_studio.backends.jobs.list_for_user(held_studio.settings.local_user, limit=50):
+                if not job.status.is_terminal:
+                    assert http.post(f"/api/generate/{job.id}/cancel").status_code == 200
+        for stream in streams:
+            status, *_ = stream.result(timeout=60)
+            assert status.count('data-status="canceled"') == 4
+        assert in_flight(held_studio) == 0
+    finally:
+        for context in contexts:
+            context.close()
+        for client in clients:
+            client.close()
