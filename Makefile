@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test test-fast services clean
+.PHONY: run test test-fast screenshots services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 ## run: create the virtual environment, install, and serve http://$(HOST):$(PORT)
+##      (SHARE=1 also opens a temporary public Gradio share link; it needs internet access)
 run: $(VENV)/.installed
-	$(BIN)/python app.py --host $(HOST) --port $(PORT) $(ARGS)
+	$(BIN)/python app.py --host $(HOST) --port $(PORT) $(if $(filter-out 0,$(SHARE)),--share) $(ARGS)
 
 ## test: install the test extras, start what the tests need, run the whole suite
 test: $(VENV)/.installed-test services
@@ -30,6 +31,12 @@ test: $(VENV)/.installed-test services
 ## test-fast: the suite without the slow real-server tests
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+## screenshots: run the studio's browser tests and copy their screenshots into docs/ for the README
+screenshots: $(VENV)/.installed-test services
+	$(BIN)/python -m pytest -q -m browser tests/ui $(PYTEST_ARGS)
+	mkdir -p docs/screenshots
+	cp test-output/generate-tab.png test-output/admin-tab.png docs/screenshots/
 
 ## services: make sure Postgres is up (and, for the browser tests, Debian's chromium is installed)
 services:

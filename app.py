@@ -13,6 +13,7 @@ import argparse
 import io
 import logging
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -262,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
+    parser.add_argument("--share", action="store_true",
+                        help="also open a temporary public link through Gradio's share servers "
+                        "(needs outbound internet; same as TENKAIGEN_SHARE=1)")
     commands = parser.add_subparsers(dest="command", title="operator commands", metavar="COMMAND")
     commands.add_parser(
         "doctor", help="check every configured part and say how to fix what fails",
@@ -392,21 +396,28 @@ def run_command(name: str, args: argparse.Namespace) -> int:
     return 1
 
 
-def serve(host: str, port: int) -> int:
+def serve(host: str, port: int, share: bool = False) -> int:
     import uvicorn
+
+    from ui.share import share_when_started
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    if share or settings.gradio_share:
+        # the tunnel needs the port open, so it is opened once uvicorn has started
+        threading.Thread(target=share_when_started, args=(lambda: server.started, host, port),
+                         name="share-link", daemon=True).start()
     log.info("serving on http://%s:%s", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    server.run()
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command is None:
-        return serve(args.host, args.port)
+        return serve(args.host, args.port, share=args.share)
     return run_command(args.command, args)
 
 
