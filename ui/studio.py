@@ -15,10 +15,11 @@ from ui.context import StudioContext
 from ui.generate_tab import create_generate_tab
 from ui.history_tab import create_history_tab
 
-# Every event without its own limit (parse, cancel, history pages, admin figures) runs its
-# handler in Gradio's worker threads; 8 at a time keeps them prompt without letting a
-# burst of one kind starve the others. The job streams have their own, larger limit
-# (generate_tab.STREAM_CONCURRENCY) because they spend their time awaiting, not working.
+# Each event without its own limit (parse, cancel, history pages, admin figures) runs at
+# most 8 calls at a time, in Gradio's worker threads (40): short database reads, so 8 keep
+# them prompt while a burst of one kind cannot take every thread from the others. The job
+# streams have their own, larger limit (generate_tab.STREAM_CONCURRENCY) because they spend
+# their time awaiting between status reads, not working. (Gradio's default would be 1.)
 DEFAULT_CONCURRENCY = 8
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from core.jobs import Job, JobStatus
 from core.stats import window_start
-from tests.support.jobs import KNOWN_JOBS, JobSeeder
+from tests.support.jobs import KNOWN_JOBS, JobSeeder, Seed
 from tests.support.servers import wait_until
 from tests.support.studio_page import StudioPage
 from tests.ui.conftest import RunningStudio, start_studio
@@ -101,6 +101,8 @@ def test_the_admin_tab_totals_match_the_database(page: Page, studio: RunningStud
     seeder = JobSeeder(studio.backends.jobs, sqlite_path=studio.settings.sqlite_path)
     for seed in KNOWN_JOBS:
         seeder.add(seed)
+    hostile = "<img src=x onerror=\"window.__pwned=1\">"
+    seeder.add(Seed(JobStatus.FAILED, day=5, minute=30, error=hostile))
     ui = StudioPage(page, studio.url).open()
     ui.open_tab("admin")
     ui.page.locator("#admin-window").get_by_label("30 d", exact=True).check()
@@ -110,6 +112,8 @@ def test_the_admin_tab_totals_match_the_database(page: Page, studio: RunningStud
     expect(ui.figure("failed")).to_have_text(str(expected.failed))
     expect(ui.figure("objects")).to_have_text(str(studio.backends.objects.usage().objects))
     expect(ui.page.locator("#admin-failures")).to_contain_text("worker timed out")
+    expect(ui.page.locator("#admin-failures")).to_contain_text(hostile)  # shown as text, never run
+    assert ui.page.evaluate("window.__pwned") is None
     expect(ui.page.locator("#admin-per-day canvas, #admin-per-day svg").first).to_be_visible()
     ui.screenshot("admin-tab.png")
 

@@ -3,6 +3,8 @@ stay responsive with 20 jobs in flight from several browser sessions and API cli
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 import pytest
 from gradio_client import Client
@@ -10,6 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from core.jobs import Job, JobStatus
 from core.stats import window_start
+from core.webhooks import WebhookPayload, WebhookProgress, WebhookSigner
+from tests.support.fake_worker import solid_png
 from tests.support.servers import wait_until
 from tests.support.studio_page import StudioPage
 from tests.ui.conftest import HeldStudio
@@ -40,6 +44,35 @@ def test_a_running_job_is_canceled_from_the_page(page: Page, held_studio: HeldSt
     expect(ui.page.locator("#retry")).to_be_visible()  # a canceled job can be tried again
     ui.screenshot("generate-canceled.png")
     assert held_studio.backends.jobs.get(job.id).status is JobStatus.CANCELED
+
+
+def post_webhook(studio: HeldStudio, payload: WebhookPayload) -> None:
+    """What the GPU worker sends: a signed result or progress report."""
+    body, headers = WebhookSigner(studio.settings.webhook_secret.get_secret_value()).signed_body(payload)
+    response = httpx.post(f"{studio.url}/api/generate/webhook", content=body, headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_the_workers_progress_streams_in_place_until_the_design_arrives(page: Page, held_studio: HeldStudio):
+    ui = StudioPage(page, held_studio.url).open()
+    ui.prompt.fill("a lantern festival")
+    ui.pick_product("Sticker (4×4 in)")
+    ui.click("generate")
+    expect(ui.status_rows("processing")).to_contain_text("Generating")
+    job = newest_job(held_studio)
+
+    post_webhook(held_studio, WebhookPayload(job_id=job.id, status="processing", progress=WebhookProgress(step=12, total=50)))
+    expect(ui.status_rows("processing")).to_contain_text("step 12/50")
+    expect(ui.page.locator("#status .tg-bar > div")).to_have_attribute("style", "width:24%")
+    post_webhook(held_studio, WebhookPayload(job_id=job.id, status="processing", progress=WebhookProgress(step=50, total=50)))
+    expect(ui.status_rows("processing")).to_contain_text("Uploading")
+
+    png = solid_png(job.width, job.height, (20, 160, 90))
+    post_webhook(held_studio, WebhookPayload(job_id=job.id, status="completed", seed=job.seed,
+                                             image_base64=base64.b64encode(png).decode()))
+    expect(ui.status_rows("completed")).to_contain_text("Done")
+    expect(ui.design).to_be_visible()
+    expect(ui.mockup).to_be_visible()
 
 
 def test_twenty_jobs_in_flight_from_several_sessions_leave_the_page_responsive(browser: Browser, held_studio: HeldStudio):
