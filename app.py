@@ -210,10 +210,13 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
         policy=backends.policy,
     )
 
+    files = StudioFiles(service)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         backends.close()
+        files.close()
 
     app = FastAPI(
         title="TenkaiGen",
@@ -232,7 +235,7 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
     studio = create_ui(StudioContext(
         service=service,
         dashboard=DashboardService(backends.jobs, backends.objects, settings.admin_user_ids),
-        files=StudioFiles(service),
+        files=files,
         local_user=settings.local_user,
         generator_label=generator_label(backends.generator),
         default_steps=settings.generation_steps,

@@ -87,7 +87,7 @@ def storage_html(report: DashboardReport) -> str:
 def per_day_frame(report: DashboardReport) -> pd.DataFrame:
     """Long format for a stacked bar per day: completed + failed + other (canceled, in flight) = total."""
     rows = [
-        {"day": d.day.strftime("%m-%d"), "jobs": count, "outcome": outcome}
+        {"day": d.day.isoformat(), "jobs": count, "outcome": outcome}
         for d in report.stats.jobs_per_day
         for outcome, count in (("completed", d.completed), ("failed", d.failed),
                                ("other", d.total - d.completed - d.failed))
@@ -116,7 +116,7 @@ def create_admin_tab(ctx: StudioContext, tab: gr.Tab) -> AdminTab:
         window = gr.Radio(list(WINDOWS), value=DEFAULT_WINDOW, label="Window", elem_id="admin-window", scale=3)
         refresh = gr.Button("Refresh", size="sm", elem_id="admin-refresh", scale=1)
     figures = gr.HTML(elem_id="admin-figures")
-    per_day = gr.BarPlot(x="day", y="jobs", color="outcome", title="Jobs per day (UTC)", height=260,
+    per_day = gr.BarPlot(x="day", y="jobs", color="outcome", title="Jobs per day (UTC)", height=280, sort="x",
                          x_label_angle=-45, y_lim=[0, None], elem_id="admin-per-day",
                          color_map={"completed": "#2e8b57", "failed": "#c0392b", "other": "#9d94b8"})
     with gr.Row():
@@ -137,8 +137,7 @@ def create_admin_tab(ctx: StudioContext, tab: gr.Tab) -> AdminTab:
         report = ctx.dashboard.report(ctx.user(request), WINDOWS.get(window_label, WINDOWS[DEFAULT_WINDOW]))
         return [
             figures_html(report),
-            # the days in calendar order, also across a new year ("12-31" before "01-01")
-            gr.BarPlot(per_day_frame(report), sort=[d.day.strftime("%m-%d") for d in report.stats.jobs_per_day]),
+            per_day_frame(report),
             counts_frame(report.stats.by_style, {s.id: s.name for s in catalog.styles.values()}, "style"),
             counts_frame(report.stats.by_product, {p.id: p.name for p in catalog.products.values()}, "product"),
             storage_html(report),

@@ -7,6 +7,7 @@ completed, so each file is written on first use and reused after that.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,10 @@ class StudioFiles:
         caption = (job.error or job.prompt) if job.status is JobStatus.FAILED else job.prompt
         # a pending or running job's tile changes when it finishes: keyed by status too
         return self._cached(f"tile-{job.id}-{job.status.value}.png", lambda: render_status_tile(job.status.value, caption))
+
+    def close(self) -> None:
+        """Remove the folder (the app does this when it stops)."""
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def _cached(self, name: str, make: Callable[[], bytes]) -> str:
         path = self.root / name

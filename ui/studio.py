@@ -24,7 +24,8 @@ DEFAULT_CONCURRENCY = 8
 
 
 def create_ui(ctx: StudioContext) -> gr.Blocks:
-    with gr.Blocks(title="TenkaiGen studio") as studio:
+    # Gradio copies every file it serves into its cache; drop copies older than a day, hourly
+    with gr.Blocks(title="TenkaiGen studio", delete_cache=(3600, 86400)) as studio:
         gr.Markdown(
             f"# TenkaiGen\nDesign generator for print-on-demand merch · generator: "
             f"**{html.escape(ctx.generator_label)}**",
