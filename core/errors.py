@@ -35,3 +35,23 @@ class GeneratorUnavailable(TenkaiGenError):
 
 class WebhookRejected(TenkaiGenError):
     """A webhook's signature, timestamp or body is not acceptable."""
+
+
+class QuotaExceeded(InvalidRequest):
+    """The user is over one of their job limits; `retry_after` seconds until a slot frees."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Unauthenticated(TenkaiGenError):
+    """The request carries no valid credentials (missing, malformed, forged or expired)."""
+
+    def __init__(self, message: str = "sign in required", scheme: str = "Bearer") -> None:
+        super().__init__(message)
+        self.scheme = scheme
+
+
+class Forbidden(TenkaiGenError):
+    """The caller is known but lacks the role the action needs."""
