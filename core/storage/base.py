@@ -32,6 +32,10 @@ class ObjectStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing one is not an error."""
+        ...
+
     def public_url(self, key: str) -> str:
         """The URL the app hands out for the object."""
         ...

@@ -43,6 +43,12 @@ class LocalObjectStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"could not delete {key}: {exc}") from exc
+
     def public_url(self, key: str) -> str:
         return f"{self._public_base_url}/{key}"
 

@@ -69,6 +69,12 @@ class S3ObjectStore:
         except BotoCoreError as exc:
             raise StorageError(f"Failed to check {key} in bucket {self.bucket}: {exc}") from exc
 
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"Failed to delete {key} from bucket {self.bucket}: {exc}") from exc
+
     def public_url(self, key: str) -> str:
         if self._public_base_url:
             return f"{self._public_base_url}/{key}"
