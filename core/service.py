@@ -16,6 +16,7 @@ from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.parsing import ParsedPrompt, PromptParser
 from core.png_check import check_png
+from core.quotas import QuotaLimits, QuotaUsage
 from core.storage import ObjectStore, image_key
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 APPLIED = "applied"
 ALREADY_APPLIED = "already applied"
 MAX_SEED = 2**31 - 1
+# A worker may round the asked size to its model's grid (multiples of 16 px); anything
+# further off is not the image this job asked for.
+SIZE_TOLERANCE_PX = 16
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class GenerationService:
         catalog: Catalog,
         webhook_url: str,
         limits: ServiceLimits = ServiceLimits(),
+        quotas: QuotaLimits = QuotaLimits(),
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -60,6 +65,7 @@ class GenerationService:
         self.catalog = catalog
         self._webhook_url = webhook_url
         self._limits = limits
+        self._quotas = quotas
 
     # --- parsing -----------------------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
@@ -81,14 +87,17 @@ class GenerationService:
 
     # --- submitting --------------------------------------------------------------------
     def create_job(self, user_id: str, command: GenerateCommand) -> Job:
-        """Validate, parse and store a pending job. Dispatch with `dispatch`."""
+        """Validate, parse and store a pending job. Dispatch with `dispatch`.
+
+        Raises InvalidRequest for bad input and QuotaExceeded when the user is over a limit.
+        """
         brief = self.parse(command.prompt, command.style, command.product)
         if command.negative_prompt is not None and command.negative_prompt.strip():
             brief = brief.model_copy(update={"negative_prompt": command.negative_prompt.strip()[:2000]})
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED)
         if not 0 <= seed <= MAX_SEED:
             raise InvalidRequest(f"seed must be between 0 and {MAX_SEED}")
-        job = self.jobs.create(
+        job = self.jobs.create_within_quota(
             NewJob(
                 user_id=user_id,
                 prompt=" ".join(command.prompt.split()),
@@ -99,18 +108,31 @@ class GenerationService:
                 height=brief.height,
                 seed=seed,
                 model=self.generator.model_name,
-            )
+            ),
+            self._quotas,
         )
         log.info("job created job_id=%s user_id=%s style=%s product=%s", job.id, user_id, job.style, job.product)
         return job
 
     def dispatch(self, job_id: str) -> Job:
-        """Move a pending job to processing and hand it to the generator.
+        """Claim a pending job (pending -> processing) and hand it to the generator.
 
         The job is marked processing first, so a fast worker's webhook always finds it so.
+        When another process (the recovery loop) claimed it first, or it was canceled,
+        nothing is sent and the job is returned as it is: each job is handed over once.
+        """
+        try:
+            job = self.jobs.mark_processing(job_id)
+        except InvalidTransition as exc:
+            log.info("dispatch skipped job_id=%s status=%s", job_id, exc.current)
+            return self.jobs.get(job_id)
+        return self.hand_over(job)
+
+    def hand_over(self, job: Job) -> Job:
+        """Send a job this process has claimed (status processing) to the generator.
+
         If the generator cannot take it, the job ends failed with the reason.
         """
-        job = self.jobs.mark_processing(job_id)
         brief = ParsedPrompt.model_validate(job.parsed_prompt)
         request = GenerationRequest(
             job_id=job.id,
@@ -127,8 +149,8 @@ class GenerationService:
         try:
             self.generator.submit(request, self)
         except GeneratorUnavailable as exc:
-            log.warning("dispatch failed job_id=%s error=%s", job_id, exc)
-            return self._fail_quietly(job_id, str(exc))
+            log.warning("dispatch failed job_id=%s error=%s", job.id, exc)
+            return self._fail_quietly(job.id, str(exc))
         return job
 
     def submit(self, user_id: str, command: GenerateCommand) -> Job:
@@ -177,19 +199,43 @@ class GenerationService:
     def _complete(self, job: Job, outcome: GenerationOutcome) -> None:
         if not outcome.png:
             raise InvalidRequest("a completed result must carry the PNG image")
-        check_png(outcome.png)
+        width, height = check_png(outcome.png)
+        if abs(width - job.width) > SIZE_TOLERANCE_PX or abs(height - job.height) > SIZE_TOLERANCE_PX:
+            raise InvalidRequest(f"image is {width}x{height} but the job asked for {job.width}x{job.height}")
         key = image_key(self.objects.prefix, job.user_id, job.id)
         try:
             self.objects.put_png(key, outcome.png)
         except StorageError:
             log.error("upload failed job_id=%s key=%s", job.id, key)
             raise
-        self.jobs.mark_completed(job.id, key, self.objects.public_url(key), outcome.seed)
+        try:
+            self.jobs.mark_completed(job.id, key, self.objects.public_url(key), outcome.seed)
+        except InvalidTransition:
+            # canceled or reaped while we uploaded: its object must not outlive it. (A
+            # concurrent duplicate delivery that completed it shares the key: keep that.)
+            if self.jobs.get(job.id).status is not JobStatus.COMPLETED:
+                self.discard_image(job)
+            raise
         log.info("job completed job_id=%s key=%s", job.id, key)
+
+    def discard_image(self, job: Job) -> None:
+        """Remove a job's image if one was stored; storage errors are logged, not raised."""
+        key = image_key(self.objects.prefix, job.user_id, job.id)
+        try:
+            self.objects.delete(key)
+        except StorageError as exc:
+            log.error("could not delete orphan image job_id=%s key=%s error=%s", job.id, key, exc)
 
     # --- reading and canceling -----------------------------------------------------------
     def get_job(self, job_id: str) -> Job:
         return self.jobs.get(job_id)
+
+    def quota_usage(self, user_id: str) -> QuotaUsage:
+        return self.jobs.quota_usage(user_id)
+
+    @property
+    def quotas(self) -> QuotaLimits:
+        return self._quotas
 
     def history(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
         return self.jobs.list_for_user(user_id, limit=limit, offset=offset)
