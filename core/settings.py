@@ -8,6 +8,7 @@ fall back to embedded ones: SQLite, a local folder, the local parser and the dra
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,27 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, alias="TENKAIGEN_WEBHOOK_SECRET")
     generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=1, le=100)
 
+    # --- accounts -------------------------------------------------------------------------
+    # auto: supabase when SUPABASE_JWT_SECRET or SUPABASE_URL is set, else local when an
+    # account exists, else none (every request is TENKAIGEN_LOCAL_USER, no login)
+    auth_mode: Literal["auto", "none", "local", "supabase"] = Field("auto", alias="TENKAIGEN_AUTH")
+    supabase_url: str | None = Field(None, alias="SUPABASE_URL")
+    supabase_jwt_secret: SecretStr | None = Field(None, alias="SUPABASE_JWT_SECRET")
+    supabase_anon_key: SecretStr | None = Field(None, alias="SUPABASE_ANON_KEY")
+    admin_users: str = Field("", alias="TENKAIGEN_ADMIN_USERS")
+
+    # --- quotas per user (0 = unlimited) ---------------------------------------------------
+    quota_per_minute: int = Field(10, alias="TENKAIGEN_QUOTA_PER_MINUTE", ge=0)
+    quota_per_day: int = Field(200, alias="TENKAIGEN_QUOTA_PER_DAY", ge=0)
+    quota_in_flight: int = Field(4, alias="TENKAIGEN_QUOTA_IN_FLIGHT", ge=0)
+
+    # --- fault tolerance -----------------------------------------------------------------
+    dispatch_attempts: int = Field(4, alias="TENKAIGEN_DISPATCH_ATTEMPTS", ge=1, le=10)
+    dispatch_backoff_s: float = Field(0.5, alias="TENKAIGEN_DISPATCH_BACKOFF_S", ge=0)
+    job_deadline_s: float = Field(600.0, alias="TENKAIGEN_JOB_DEADLINE_S", gt=0)
+    pending_grace_s: float = Field(10.0, alias="TENKAIGEN_PENDING_GRACE_S", ge=0)
+    recovery_interval_s: float = Field(30.0, alias="TENKAIGEN_RECOVERY_INTERVAL_S", ge=0)
+
     # --- prompt parsing ------------------------------------------------------------------
     gemini_api_key: SecretStr | None = Field(None, alias="GEMINI_API_KEY")
     gemini_base_url: str | None = Field(None, alias="GEMINI_BASE_URL")
@@ -63,6 +85,14 @@ class Settings(BaseSettings):
         if self.webhook_url:
             return self.webhook_url
         return self.public_url.rstrip("/") + "/api/generate/webhook"
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
+
+    @property
+    def supabase_configured(self) -> bool:
+        return bool(self.supabase_jwt_secret or self.supabase_url)
 
     @property
     def sqlite_path(self) -> Path:

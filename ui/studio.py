@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import gradio as gr
 from PIL import Image
@@ -34,14 +34,25 @@ def describe(job: Job, elapsed_s: float) -> str:
     return line
 
 
-def create_ui(service: GenerationService, user_id: str, generator_label: str, max_wait_s: float = 600.0) -> gr.Blocks:
+def create_ui(
+    service: GenerationService,
+    user_id: str,
+    generator_label: str,
+    max_wait_s: float = 600.0,
+    resolve_user: Callable[[gr.Request], str] | None = None,
+) -> gr.Blocks:
+    """The studio. Jobs belong to `user_id`, or to `resolve_user(request)` when the app
+    signs users in (Gradio's login: the request carries the username)."""
     styles = {s.name: s.id for s in service.catalog.styles.values()}
     products = {p.name: p.id for p in service.catalog.products.values()}
 
-    def generate(prompt: str, style_name: str, product_name: str) -> Iterator[tuple[str, Image.Image | None]]:
+    def generate(
+        prompt: str, style_name: str, product_name: str, request: gr.Request
+    ) -> Iterator[tuple[str, Image.Image | None]]:
         started = time.monotonic()
         try:
-            job = service.submit(user_id, GenerateCommand(prompt=prompt, style=styles[style_name], product=products[product_name]))
+            owner = resolve_user(request) if resolve_user else user_id
+            job = service.submit(owner, GenerateCommand(prompt=prompt, style=styles[style_name], product=products[product_name]))
         except TenkaiGenError as exc:
             raise gr.Error(str(exc)) from exc
         while True:
