@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test test-fast services clean
+.PHONY: run test test-fast services clean add-user
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 ## run: create the virtual environment, install, and serve http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/python app.py --host $(HOST) --port $(PORT) $(ARGS)
+
+## add-user: add a local account (make add-user NAME=alice [ADMIN=1]); asks for the password
+add-user: $(VENV)/.installed
+	$(BIN)/python app.py add-user $(NAME) $(if $(ADMIN),--admin)
 
 ## test: install the test extras, start what the tests need, run the whole suite
 test: $(VENV)/.installed-test services
