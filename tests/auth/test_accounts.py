@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
 from core.auth import LocalAccountsAuth, OpenAccess, PostgresAccountStore, SqliteAccountStore
@@ -35,15 +36,16 @@ def test_a_malformed_hash_never_verifies(stored):
 def accounts(request, tmp_path) -> Iterator[AccountStore]:
     if request.param == "sqlite":
         store: AccountStore = SqliteAccountStore(tmp_path / "jobs.sqlite3")
-    else:
-        import psycopg
-
-        pg_url = request.getfixturevalue("pg_url")
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            conn.execute("TRUNCATE tenkaigen_users")
-        store = PostgresAccountStore(open_pool(pg_url, max_size=2), owns_pool=True)
+        yield store
+        store.close()
+        return
+    pg_url = request.getfixturevalue("pg_url")
+    store = PostgresAccountStore(open_pool(pg_url, max_size=2), owns_pool=True)
     yield store
     store.close()
+    # the session database is shared: an account left there would switch later apps to sign-in
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE tenkaigen_users")
 
 
 def test_an_account_authenticates_with_its_password_only(accounts):
