@@ -20,6 +20,8 @@ from core.auth.passwords import MIN_PASSWORD_CHARS, hash_password, verify_passwo
 from core.errors import InvalidRequest
 
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# checked when the name is unknown, so an unknown name costs as long as a wrong password
+_DUMMY_HASH = hash_password("no such account")
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ class SqliteAccountStore:
             row = self._conn.execute(
                 "SELECT password_hash, is_admin FROM tenkaigen_users WHERE name = ?", (name,)
             ).fetchone()
-        if row is None or not verify_password(password, row[0]):
+        if row is None:
+            verify_password(password, _DUMMY_HASH)
+            return None
+        if not verify_password(password, row[0]):
             return None
         return Account(name, bool(row[1]))
 
@@ -126,7 +131,10 @@ class PostgresAccountStore:
             row = conn.execute(
                 "SELECT password_hash, is_admin FROM tenkaigen_users WHERE name = %s", (name,)
             ).fetchone()
-        if row is None or not verify_password(password, row["password_hash"]):
+        if row is None:
+            verify_password(password, _DUMMY_HASH)
+            return None
+        if not verify_password(password, row["password_hash"]):
             return None
         return Account(name, bool(row["is_admin"]))
 
