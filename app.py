@@ -20,7 +20,6 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AppServices

@@ -24,12 +24,10 @@ import argparse
 import asyncio
 import base64
 import io
-import json
 import os
 import random
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile

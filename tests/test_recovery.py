@@ -151,8 +151,9 @@ def test_the_recovery_loop_runs_at_start_and_stops(sqlite_store, catalog, tmp_pa
 def test_a_restarted_app_finishes_the_jobs_a_crashed_one_left_pending(tmp_path):
     settings = make_settings(tmp_path, TENKAIGEN_PENDING_GRACE_S=0)
     crashed = create_app(make_settings(tmp_path))  # never started: its lifespan never ran
-    left = [crashed.state.services.generation.create_job("local", GenerateCommand(prompt=f"fox {i}", style="anime", product="sticker")) for i in range(3)]
-    crashed.state.services.generation.jobs.close()
+    service = crashed.state.services.generation
+    left = [service.create_job("local", GenerateCommand(prompt=f"fox {i}", style="anime", product="sticker")) for i in range(3)]
+    service.jobs.close()
     with TestClient(create_app(settings)) as client:
         for job in left:
             wait_until(lambda j=job: client.get(f"/api/generate/status/{j.id}").json()["status"] == "completed",
@@ -167,7 +168,8 @@ def test_a_worker_that_never_reports_gets_its_job_failed_and_a_late_result_is_re
         settings = make_settings(tmp_path, MODAL_GENERATE_ENDPOINT=worker_server.url, TENKAIGEN_WEBHOOK_SECRET=webhook_secret,
                                  TENKAIGEN_JOB_DEADLINE_S=300)
         with TestClient(create_app(settings)) as client:
-            job_id = client.post("/api/generate", json={"prompt": "a fox", "style": "anime", "product": "sticker"}).json()["job_id"]
+            body = {"prompt": "a fox", "style": "anime", "product": "sticker"}
+            job_id = client.post("/api/generate", json=body).json()["job_id"]
             wait_until(lambda: worker.received, what="the dispatch")
             report = client.app.state.recovery.run_once(now=datetime.now(UTC) + timedelta(minutes=6))
             assert report.reaped == [job_id]

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import create_app
-from tests.support.servers import LiveServer, free_port
 from core.auth import SqliteAccountStore
 from tests.support.apps import make_settings
+from tests.support.servers import LiveServer, free_port
 from tests.support.tokens import SUPABASE_TEST_SECRET, hs256_token
 
 JOB = {"prompt": "a red fox", "style": "anime", "product": "mug"}
