@@ -13,10 +13,12 @@ from core.errors import (
     InvalidRequest,
     InvalidTransition,
     JobNotFound,
+    JobNotReady,
     QuotaExceeded,
     StorageError,
     TenkaiGenError,
     Unauthenticated,
+    UpstreamError,
     WebhookRejected,
 )
 
@@ -29,10 +31,12 @@ STATUS_BY_ERROR: dict[type[TenkaiGenError], int] = {
     Forbidden: 403,
     JobNotFound: 404,
     InvalidTransition: 409,
+    JobNotReady: 409,
     InvalidRequest: 422,
     WebhookRejected: 401,
     StorageError: 503,
     GeneratorUnavailable: 503,
+    UpstreamError: 502,
 }
 
 

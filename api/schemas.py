@@ -96,3 +96,12 @@ class MeResponse(BaseModel):
 class WebhookAck(BaseModel):
     job_id: str
     result: str
+
+
+class PrintFileResponse(BaseModel):
+    job_id: str
+    print_file_url: str
+    width: int = Field(description="Pixels: the product's print area times its DPI")
+    height: int
+    dpi: int
+    background_removed: bool

@@ -11,7 +11,7 @@ import statistics
 import time
 
 from core.catalog import load_catalog
-from core.generators.draft_renderer import render_draft
+from core.generators.draft_art import render_draft
 from core.parsing import LocalPromptParser
 
 

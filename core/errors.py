@@ -33,6 +33,14 @@ class GeneratorUnavailable(TenkaiGenError):
     """The generation backend could not accept a job."""
 
 
+class JobNotReady(TenkaiGenError):
+    """The job exists but has not reached the state the request needs (e.g. not completed yet)."""
+
+
+class UpstreamError(TenkaiGenError):
+    """An external service (Printful) failed, timed out or refused the call."""
+
+
 class WebhookRejected(TenkaiGenError):
     """A webhook's signature, timestamp or body is not acceptable."""
 

@@ -11,12 +11,14 @@ import secrets
 from dataclasses import dataclass
 
 from core.catalog import Catalog
-from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, StorageError
+from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, JobNotReady, StorageError
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.parsing import ParsedPrompt, PromptParser
 from core.png_check import check_png
 from core.quotas import QuotaLimits, QuotaUsage
+from core.policy import PromptPolicy, load_policy
+from core.printfiles import render_print_file
 from core.storage import ObjectStore, image_key
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,18 @@ SIZE_TOLERANCE_PX = 16
 class ServiceLimits:
     max_prompt_chars: int = 1000
     steps: int = 50
+
+
+@dataclass(frozen=True)
+class StoredPrintFile:
+    """A job's print-ready PNG, stored beside its image as {prefix}{user_id}/{job_id}_print.png."""
+
+    key: str
+    url: str
+    width: int
+    height: int
+    dpi: int
+    background_removed: bool
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,7 @@ class GenerationService:
         webhook_url: str,
         limits: ServiceLimits = ServiceLimits(),
         quotas: QuotaLimits = QuotaLimits(),
+        policy: PromptPolicy | None = None,
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -66,13 +81,17 @@ class GenerationService:
         self._webhook_url = webhook_url
         self._limits = limits
         self._quotas = quotas
+        self.policy = policy if policy is not None else load_policy()
 
     # --- parsing -----------------------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
-        """The brief for a prompt; InvalidRequest for an empty or too long prompt or unknown ids."""
+        """The brief for a prompt; InvalidRequest for an empty or too long prompt or unknown ids,
+        PolicyViolation (an InvalidRequest) for a prompt the policy refuses — checked before
+        the parser runs, so a refused prompt costs neither a Gemini call nor GPU time."""
         text = self._clean_prompt(prompt)
         self.catalog.style(style)
         self.catalog.product(product)
+        self.policy.check(text)
         return self.parser.parse(text, style, product)
 
     def _clean_prompt(self, prompt: str) -> str:
@@ -174,6 +193,9 @@ class GenerationService:
         job = self.jobs.get(outcome.job_id)
         target = JobStatus(outcome.status)
         if target is JobStatus.PROCESSING:
+            if job.status.is_terminal:
+                # tells the worker the job is over (canceled, say), so it can stop early
+                raise InvalidTransition(job.id, job.status.value, target.value)
             if outcome.progress_step is not None and outcome.progress_total:
                 self.jobs.record_progress(job.id, outcome.progress_step, outcome.progress_total)
             return APPLIED
@@ -242,6 +264,29 @@ class GenerationService:
 
     def cancel(self, job_id: str) -> Job:
         return self.jobs.mark_canceled(job_id)
+
+    # --- print files ---------------------------------------------------------------------
+    def export_print_file(self, job_id: str) -> StoredPrintFile:
+        """Render and store the print-ready PNG of a completed job (overwriting an earlier one).
+
+        JobNotFound for an unknown job, JobNotReady when it has not completed, StorageError
+        when the image cannot be read or the print file cannot be written.
+        """
+        job = self.jobs.get(job_id)
+        if job.status is not JobStatus.COMPLETED or not job.storage_key:
+            raise JobNotReady(f"job {job.id} is {job.status.value}: a print file needs a completed job")
+        product = self.catalog.product(job.product)
+        print_file = render_print_file(self.objects.get(job.storage_key), product)
+        key = image_key(self.objects.prefix, job.user_id, job.id, "_print")
+        self.objects.put_png(key, print_file.png)
+        log.info(
+            "print file stored job_id=%s key=%s size=%dx%d dpi=%d background_removed=%s",
+            job.id, key, print_file.width, print_file.height, print_file.dpi, print_file.background_removed,
+        )
+        return StoredPrintFile(
+            key=key, url=self.objects.public_url(key), width=print_file.width, height=print_file.height,
+            dpi=print_file.dpi, background_removed=print_file.background_removed,
+        )
 
     def load_image(self, job: Job) -> bytes:
         """The stored PNG of a completed job; StorageError when it cannot be read."""

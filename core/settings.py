@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(1000, alias="TENKAIGEN_MAX_PROMPT_CHARS", ge=1)
     http_timeout_s: float = Field(15.0, alias="TENKAIGEN_HTTP_TIMEOUT_S", gt=0)
     gradio_share: bool = Field(False, alias="TENKAIGEN_SHARE")
+    policy_file: Path | None = Field(None, alias="TENKAIGEN_POLICY_FILE")
 
     # --- jobs database --------------------------------------------------------------------
     database_url: str | None = Field(None, alias="DATABASE_URL")
@@ -69,11 +70,27 @@ class Settings(BaseSettings):
     job_deadline_s: float = Field(600.0, alias="TENKAIGEN_JOB_DEADLINE_S", gt=0)
     pending_grace_s: float = Field(10.0, alias="TENKAIGEN_PENDING_GRACE_S", ge=0)
     recovery_interval_s: float = Field(30.0, alias="TENKAIGEN_RECOVERY_INTERVAL_S", ge=0)
+    # --- in-process generation (a GPU on the designer's desk) ------------------------------
+    model_path: str | None = Field(None, alias="TENKAIGEN_MODEL_PATH")
+    model_revision: str | None = Field(None, alias="TENKAIGEN_MODEL_REVISION")
+    hf_cache_dir: Path | None = Field(None, alias="TENKAIGEN_HF_CACHE")
+    allow_model_download: bool = Field(False, alias="TENKAIGEN_ALLOW_DOWNLOAD")
+    lightning_steps: Literal[4, 8] | None = Field(None, alias="TENKAIGEN_LIGHTNING")
+    use_nunchaku: bool = Field(False, alias="TENKAIGEN_NUNCHAKU")
 
     # --- prompt parsing ------------------------------------------------------------------
     gemini_api_key: SecretStr | None = Field(None, alias="GEMINI_API_KEY")
     gemini_base_url: str | None = Field(None, alias="GEMINI_BASE_URL")
     gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
+    gemini_timeout_s: float = Field(8.0, alias="GEMINI_TIMEOUT_S", gt=0)
+    gemini_cache_ttl_s: float = Field(600.0, alias="GEMINI_CACHE_TTL_S", ge=0)
+    # 0 turns thinking off (fast, cheap; right for a short brief); -1 lets the model decide
+    gemini_thinking_budget: int = Field(0, alias="GEMINI_THINKING_BUDGET", ge=-1)
+
+    # --- Printful (print file sizes, mockup generator) ------------------------------------
+    printful_api_token: SecretStr | None = Field(None, alias="PRINTFUL_API_TOKEN")
+    printful_base_url: str = Field("https://api.printful.com", alias="PRINTFUL_BASE_URL")
+    printful_store_id: str | None = Field(None, alias="PRINTFUL_STORE_ID")
 
     @property
     def uses_s3(self) -> bool:

@@ -16,7 +16,10 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Generator
 from typing import Literal
+
+import httpx
 
 from pydantic import BaseModel, Field, ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -95,15 +98,39 @@ class WebhookSigner:
         return body, self.headers(body)
 
 
-def verify_webhook(secret: str, body: bytes, headers: dict[str, str]) -> WebhookPayload:
-    """The payload of a correctly signed, fresh webhook; raises WebhookRejected otherwise."""
+class SignedRequestAuth(httpx.Auth):
+    """httpx auth that signs each request body the Standard Webhooks way.
+
+    The app signs its dispatches to the worker with it, so a worker's public URL alone
+    cannot spend GPU time; the worker checks them with `verify_signature`.
+    """
+
+    requires_request_body = True
+
+    def __init__(self, secret: str) -> None:
+        self._signer = WebhookSigner(secret)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        signed = self._signer.headers(request.content)
+        signed.pop("content-type")
+        request.headers.update(signed)
+        yield request
+
+
+def verify_signature(secret: str, body: bytes, headers: dict[str, str]) -> None:
+    """Accept a correctly signed, fresh body; raise WebhookRejected otherwise."""
     try:
         Webhook(secret).verify(body, headers, json_parse=False)
     except WebhookVerificationError as exc:
-        raise WebhookRejected(f"webhook signature rejected: {exc}") from exc
+        raise WebhookRejected(f"signature rejected: {exc}") from exc
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         # malformed signature header ("v1" without a comma, bad base64)
-        raise WebhookRejected("webhook signature rejected: malformed signature header") from exc
+        raise WebhookRejected("signature rejected: malformed signature header") from exc
+
+
+def verify_webhook(secret: str, body: bytes, headers: dict[str, str]) -> WebhookPayload:
+    """The payload of a correctly signed, fresh webhook; raises WebhookRejected otherwise."""
+    verify_signature(secret, body, headers)
     try:
         return WebhookPayload.model_validate(json.loads(body))
     except (ValueError, ValidationError) as exc:

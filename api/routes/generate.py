@@ -15,6 +15,7 @@ from api.schemas import (
     JobStatusResponse,
     ParsePromptBody,
     ParsePromptResponse,
+    PrintFileResponse,
     WebhookAck,
 )
 from core.errors import JobNotFound
@@ -86,6 +87,25 @@ def cancel_job(job_id: str, request: Request, services: ServicesDep, user_id: Us
     _owned_job(services, user_id, job_id)
     job = services.generation.cancel(job_id)
     return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
+
+
+@router.post(
+    "/generate/{job_id}/print-file",
+    response_model=PrintFileResponse,
+    responses={404: {"description": "unknown job"}, 409: {"description": "the job has not completed"}},
+)
+def export_print_file(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> PrintFileResponse:
+    """Render the completed job's print-ready PNG for its product (print size, DPI, transparency)."""
+    _owned_job(services, user_id, job_id)
+    stored = services.generation.export_print_file(job_id)
+    return PrintFileResponse(
+        job_id=job_id,
+        print_file_url=_absolute(request, stored.url) or stored.url,
+        width=stored.width,
+        height=stored.height,
+        dpi=stored.dpi,
+        background_removed=stored.background_removed,
+    )
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

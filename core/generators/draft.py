@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from core.generators.base import GenerationOutcome, GenerationRequest, ResultSink
-from core.generators.draft_renderer import render_draft
+from core.generators.draft_art import render_draft
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """ModalGenerator: hands jobs to the GPU worker (on Modal, or self-hosted) over HTTP.
 
 The worker answers 202 at once and posts the result to the job's signed webhook later.
+Dispatches are signed with the same shared secret, so only this app can spend GPU time.
 A dropped connection, a timeout or a 5xx is retried with exponential backoff and jitter,
 a bounded number of times; a 4xx is final. A retried hand-over may reach the worker twice
 (the first answer was lost): the request carries `Idempotency-Key: <job_id>`, and a
@@ -18,6 +19,7 @@ import httpx
 
 from core.errors import GeneratorUnavailable
 from core.generators.base import GenerationRequest, ResultSink
+from core.webhooks import SignedRequestAuth
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +41,16 @@ class ModalGenerator:
     def __init__(
         self,
         endpoint: str,
+        secret: str,
         timeout_s: float = 15.0,
-        client: httpx.Client | None = None,
         max_attempts: int = 4,
         backoff: Backoff | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._url = endpoint.rstrip("/") + "/generate"
-        self._client = client or httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)))
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)), auth=SignedRequestAuth(secret)
+        )
         self._max_attempts = max(1, max_attempts)
         self._backoff = backoff or exponential_backoff()
         self._sleep = sleep

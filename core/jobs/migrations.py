@@ -24,18 +24,23 @@ CREATE TABLE IF NOT EXISTS tenkaigen_migrations (
 """
 
 
-def pending_migrations(database_url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+def migration_names(migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    """Every migration file, in the order they are applied."""
+    return [p.name for p in sorted(migrations_dir.glob("*.sql"))]
+
+
+def pending_migrations(database_url: str, migrations_dir: Path = MIGRATIONS_DIR, connect_timeout_s: float = 10) -> list[str]:
     """Names of the migration files not yet recorded as applied."""
-    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=max(1, int(connect_timeout_s))) as conn:
         conn.execute(_CREATE_LEDGER)
         applied = {r[0] for r in conn.execute("SELECT name FROM tenkaigen_migrations")}
-    return [p.name for p in sorted(migrations_dir.glob("*.sql")) if p.name not in applied]
+    return [name for name in migration_names(migrations_dir) if name not in applied]
 
 
-def apply_migrations(database_url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+def apply_migrations(database_url: str, migrations_dir: Path = MIGRATIONS_DIR, connect_timeout_s: float = 10) -> list[str]:
     """Apply every pending migration, each in its own transaction; return the names applied."""
     applied_now: list[str] = []
-    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=max(1, int(connect_timeout_s))) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
             conn.execute(_CREATE_LEDGER)

@@ -20,12 +20,47 @@ from core.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
 _QUOTA_LOCK_NAMESPACE = 7461
 # the caller's clock when given (tests), else the database's: one clock for every process
 _NOW = "COALESCE(%(now)s::timestamptz, now())"
+from core.stats import (
+    RECENT_FAILURES_LIMIT,
+    DayCount,
+    FailureRow,
+    JobStats,
+    ProcessingTimes,
+    StatusCounts,
+    as_utc,
+    assemble_job_stats,
+)
 
 _COLUMNS = (
     "id::text AS id, user_id, prompt, parsed_prompt, style, product, status, width, height, seed, "
     "model, storage_key, image_url, error, processing_time_ms, progress_step, progress_total, "
     "created_at, started_at, completed_at, updated_at"
 )
+
+
+_COMPLETED_TIMED = "status = 'completed' AND processing_time_ms IS NOT NULL"
+
+_PG_SUMMARY = f"""
+SELECT now() AS now,
+       count(*) AS total,
+       count(*) FILTER (WHERE status = 'completed') AS completed,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(*) FILTER (WHERE status = 'canceled') AS canceled,
+       count(*) FILTER (WHERE status IN ('pending', 'processing')) AS in_flight,
+       count(*) FILTER (WHERE {_COMPLETED_TIMED}) AS timed,
+       sum(processing_time_ms) FILTER (WHERE {_COMPLETED_TIMED}) AS time_sum,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_time_ms) FILTER (WHERE {_COMPLETED_TIMED}) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY processing_time_ms) FILTER (WHERE {_COMPLETED_TIMED}) AS p95
+FROM generation_jobs WHERE created_at >= %s
+"""
+
+_PG_PER_DAY = """
+SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
+       count(*) AS total,
+       count(*) FILTER (WHERE status = 'completed') AS completed,
+       count(*) FILTER (WHERE status = 'failed') AS failed
+FROM generation_jobs WHERE created_at >= %s GROUP BY day ORDER BY day
+"""
 
 
 def open_pool(database_url: str, max_size: int = 10, timeout_s: float = 10.0) -> ConnectionPool:
@@ -162,6 +197,44 @@ class PostgresJobStore(TransitionMethods):
                 "WHERE id = %s AND status = 'processing'",
                 (step, total, _as_uuid(job_id)),
             )
+
+    def stats(self, since: datetime) -> JobStats:
+        window = (as_utc(since),)
+        with self._pool.connection() as conn:
+            summary = conn.execute(_PG_SUMMARY, window).fetchone()
+            per_day = conn.execute(_PG_PER_DAY, window).fetchall()
+            by_style = conn.execute(
+                "SELECT style AS key, count(*) AS n FROM generation_jobs WHERE created_at >= %s GROUP BY style", window
+            ).fetchall()
+            by_product = conn.execute(
+                "SELECT product AS key, count(*) AS n FROM generation_jobs WHERE created_at >= %s GROUP BY product",
+                window,
+            ).fetchall()
+            failures = conn.execute(
+                "SELECT id::text AS id, created_at, style, product, error FROM generation_jobs "
+                "WHERE status = 'failed' AND created_at >= %s ORDER BY created_at DESC, id DESC LIMIT %s",
+                (*window, RECENT_FAILURES_LIMIT),
+            ).fetchall()
+        assert summary is not None  # an aggregate without GROUP BY always yields one row
+        return assemble_job_stats(
+            since=since,
+            now=summary["now"],
+            counts=StatusCounts(
+                summary["total"], summary["completed"], summary["failed"], summary["canceled"], summary["in_flight"]
+            ),
+            times=ProcessingTimes(
+                count=summary["timed"],
+                total_ms=int(summary["time_sum"] or 0),
+                p50_ms=summary["p50"],
+                p95_ms=summary["p95"],
+            ),
+            per_day=[DayCount(r["day"], r["total"], r["completed"], r["failed"]) for r in per_day],
+            by_style={r["key"]: r["n"] for r in by_style},
+            by_product={r["key"]: r["n"] for r in by_product},
+            recent_failures=[
+                FailureRow(r["id"], as_utc(r["created_at"]), r["style"], r["product"], r["error"]) for r in failures
+            ],
+        )
 
     def close(self) -> None:
         self._pool.close()

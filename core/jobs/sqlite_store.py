@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,15 +16,27 @@ from core.jobs.models import Job, NewJob
 from core.jobs.status import JobStatus
 from core.jobs.transitions import TransitionMethods, TransitionWrite
 from core.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
+from core.stats import (
+    RECENT_FAILURES_LIMIT,
+    DayCount,
+    FailureRow,
+    JobStats,
+    ProcessingTimes,
+    StatusCounts,
+    as_utc,
+    assemble_job_stats,
+    interpolate,
+    percentile_position,
+)
 
 
 def _now() -> str:
-    return _stamp(datetime.now(UTC))
+    return _format_time(datetime.now(UTC))
 
 
-def _stamp(moment: datetime) -> str:
-    """The one text form of a timestamp, so that text comparison is time comparison."""
-    return moment.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")
+def _format_time(moment: datetime) -> str:
+    """The stored text form: UTC ISO-8601, so text order is time order."""
+    return as_utc(moment).isoformat(sep=" ", timespec="microseconds")
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -59,6 +71,61 @@ class SqliteJobStore(TransitionMethods):
             ).fetchall()
         return [_row_to_job(r) for r in rows]
 
+    def stats(self, since: datetime) -> JobStats:
+        now = datetime.now(UTC)
+        window = _format_time(since)
+        with self._lock:
+            counts = self._conn.execute(_SQLITE_COUNTS, (window,)).fetchone()
+            times = self._processing_times(window)
+            per_day = self._conn.execute(_SQLITE_PER_DAY, (window,)).fetchall()
+            by_style = self._conn.execute(
+                "SELECT style, COUNT(*) FROM generation_jobs WHERE created_at >= ? GROUP BY style", (window,)
+            ).fetchall()
+            by_product = self._conn.execute(
+                "SELECT product, COUNT(*) FROM generation_jobs WHERE created_at >= ? GROUP BY product", (window,)
+            ).fetchall()
+            failures = self._conn.execute(
+                "SELECT id, created_at, style, product, error FROM generation_jobs "
+                "WHERE status = 'failed' AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT ?",
+                (window, RECENT_FAILURES_LIMIT),
+            ).fetchall()
+        return assemble_job_stats(
+            since=since,
+            now=now,
+            counts=StatusCounts(*(int(v or 0) for v in counts)),
+            times=times,
+            per_day=[DayCount(date.fromisoformat(r[0]), r[1], r[2], r[3]) for r in per_day],
+            by_style=dict(by_style),
+            by_product=dict(by_product),
+            recent_failures=[
+                FailureRow(r["id"], datetime.fromisoformat(r["created_at"]), r["style"], r["product"], r["error"])
+                for r in failures
+            ],
+        )
+
+    def _processing_times(self, window: str) -> ProcessingTimes:
+        """Count, sum and percentiles of completed jobs' processing times (caller holds the lock).
+
+        SQLite has no percentile_cont: read the two neighbouring sorted values and interpolate
+        exactly as Postgres does.
+        """
+        count, total = self._conn.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(processing_time_ms), 0) FROM generation_jobs WHERE {_TIMED}", (window,)
+        ).fetchone()
+        if not count:
+            return ProcessingTimes()
+
+        def percentile(fraction: float) -> float:
+            lower, weight = percentile_position(fraction, count)
+            values = [r[0] for r in self._conn.execute(
+                f"SELECT processing_time_ms FROM generation_jobs WHERE {_TIMED} "
+                "ORDER BY processing_time_ms LIMIT 2 OFFSET ?",
+                (window, lower),
+            )]
+            return interpolate(values[0], values[-1], weight)
+
+        return ProcessingTimes(count=count, total_ms=total, p50_ms=percentile(0.5), p95_ms=percentile(0.95))
+
     # --- writes ------------------------------------------------------------------------
     def create(self, new_job: NewJob) -> Job:
         with self._lock:
@@ -92,7 +159,7 @@ class SqliteJobStore(TransitionMethods):
 
         One UPDATE statement: SQLite runs writers one at a time, so each job is claimed once.
         """
-        cutoff = _stamp((now or datetime.now(UTC)) - timedelta(seconds=older_than_s))
+        cutoff = _format_time((now or datetime.now(UTC)) - timedelta(seconds=older_than_s))
         stamp = _now()
         with self._lock:
             row = self._conn.execute(
@@ -105,7 +172,7 @@ class SqliteJobStore(TransitionMethods):
 
     def fail_stale_processing(self, older_than_s: float, error: str, now: datetime | None = None) -> list[Job]:
         """Fail every processing job not updated (started, progress) for `older_than_s`."""
-        cutoff = _stamp((now or datetime.now(UTC)) - timedelta(seconds=older_than_s))
+        cutoff = _format_time((now or datetime.now(UTC)) - timedelta(seconds=older_than_s))
         stamp = _now()
         with self._lock:
             rows = self._conn.execute(
@@ -136,7 +203,7 @@ class SqliteJobStore(TransitionMethods):
 
     def _usage(self, user_id: str, now: datetime | None) -> QuotaUsage:
         moment = now or datetime.now(UTC)
-        minute_ago, day_ago = _stamp(moment - MINUTE), _stamp(moment - DAY)
+        minute_ago, day_ago = _format_time(moment - MINUTE), _format_time(moment - DAY)
         row = self._conn.execute(
             "SELECT COUNT(*) FILTER (WHERE created_at > ?) AS last_minute, COUNT(*) AS last_day, "
             "MIN(CASE WHEN created_at > ? THEN created_at END) AS oldest_in_minute, "
@@ -202,6 +269,24 @@ class SqliteJobStore(TransitionMethods):
         if current is None:
             raise JobNotFound(job_id)
         raise InvalidTransition(job_id, current["status"], write.target.value)
+
+
+_SQLITE_COUNTS = """
+SELECT COUNT(*),
+       SUM(status = 'completed'),
+       SUM(status = 'failed'),
+       SUM(status = 'canceled'),
+       SUM(status IN ('pending', 'processing'))
+FROM generation_jobs WHERE created_at >= ?
+"""
+
+# created_at is stored as UTC ISO-8601 text, so its first ten characters are the UTC day
+_SQLITE_PER_DAY = """
+SELECT substr(created_at, 1, 10) AS day, COUNT(*), SUM(status = 'completed'), SUM(status = 'failed')
+FROM generation_jobs WHERE created_at >= ? GROUP BY day ORDER BY day
+"""
+
+_TIMED = "status = 'completed' AND processing_time_ms IS NOT NULL AND created_at >= ?"
 
 
 def _row_to_job(row: sqlite3.Row) -> Job:

@@ -21,4 +21,7 @@ class ParsedPrompt(BaseModel):
     height: int
     prompt: str = Field(description="The final prompt sent to the image model")
     negative_prompt: str = Field(description="What the image model must avoid")
-    parser: Literal["local", "gemini"] = "local"
+    parser: Literal["local", "gemini"] = Field("local", description="Which parser wrote this brief")
+    fallback_reason: str | None = Field(
+        None, description="Why the local parser stood in for Gemini (error, timeout, bad answer); None otherwise"
+    )

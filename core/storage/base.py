@@ -33,7 +33,7 @@ class ObjectStore(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def delete(self, key: str) -> None:
-        """Remove the object; a missing one is not an error."""
+        """Remove the object; deleting a missing key is not an error (idempotent)."""
         ...
 
     def public_url(self, key: str) -> str:

@@ -48,6 +48,15 @@ class S3ObjectStore:
         self._endpoint = (endpoint or f"https://{bucket}.s3.amazonaws.com").rstrip("/")
         self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
 
+    @property
+    def client(self) -> Any:
+        """The boto3 client, for operator commands that manage the bucket itself."""
+        return self._client
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
     def put_png(self, key: str, data: bytes) -> None:
         try:
             self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="image/png")

@@ -148,3 +148,9 @@ def test_progress_events_show_in_the_status(client, processing_job, webhook_secr
     payload = WebhookPayload(job_id=processing_job.id, status="processing", progress={"step": 3, "total": 8})
     assert post(client, payload, webhook_secret).status_code == 200
     assert client.get(f"/api/generate/status/{processing_job.id}").json()["progress"] == {"step": 3, "total": 8}
+
+
+def test_progress_for_a_canceled_job_is_409_so_the_worker_can_stop(client, processing_job, webhook_secret):
+    client.post(f"/api/generate/{processing_job.id}/cancel")
+    payload = WebhookPayload(job_id=processing_job.id, status="processing", progress={"step": 1, "total": 8})
+    assert post(client, payload, webhook_secret).status_code == 409

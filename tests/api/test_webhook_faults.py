@@ -71,11 +71,11 @@ def test_a_failed_result_after_completion_is_refused_and_the_job_stays_completed
     assert objects(client) == 1
 
 
-def test_progress_after_completion_is_ignored(client, job, webhook_secret):
+def test_progress_after_completion_is_409_and_changes_nothing(client, job, webhook_secret):
     hook(client, *signed(webhook_secret, completed(job)))
     before = status(client, job)
     progress = WebhookPayload(job_id=job.id, status="processing", progress={"step": 2, "total": 8})
-    assert hook(client, *signed(webhook_secret, progress)).status_code == 200
+    assert hook(client, *signed(webhook_secret, progress)).status_code == 409
     assert status(client, job) == before
 
 

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, ImageStat
 
 from core.catalog import load_catalog
-from core.generators import draft_renderer
-from core.generators.draft_renderer import render_draft
+from core.generators.draft_art import fonts, render_draft
+from core.generators.draft_art.colour import COLOUR_WORDS
 from core.parsing.models import ParsedPrompt
 from core.png_check import PNG_SIGNATURE, check_png
 
@@ -107,8 +107,8 @@ def test_colour_words_in_the_brief_change_the_palette() -> None:
     red = _render(_brief(colors=["red"]))
 
     assert red != plain
-    assert _has_colour(red, draft_renderer.COLOUR_WORDS["red"])
-    assert not _has_colour(plain, draft_renderer.COLOUR_WORDS["red"])
+    assert _has_colour(red, COLOUR_WORDS["red"])
+    assert not _has_colour(plain, COLOUR_WORDS["red"])
 
 
 def test_hex_colours_in_the_brief_are_used_as_given() -> None:
@@ -151,7 +151,7 @@ def test_draft_mark_sits_in_the_bottom_right_corner() -> None:
 
 
 def test_renders_without_any_truetype_font(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(draft_renderer, "_font_source", lambda: None)
+    monkeypatch.setattr(fonts, "_font_source", lambda: None)
 
     assert check_png(_render(_brief())) == SMALL
 

@@ -11,6 +11,7 @@ from core.errors import GeneratorUnavailable
 from core.generators import GenerationRequest, ModalGenerator
 from core.generators.modal import exponential_backoff
 from core.parsing.models import ParsedPrompt
+from core.webhooks import generate_webhook_secret
 from tests.support.flaky_worker import FlakyWorker
 from tests.support.servers import LiveServer, free_port
 
@@ -31,8 +32,11 @@ def worker(webhook_secret) -> Iterator[tuple[FlakyWorker, str]]:
         yield flaky, server.url
 
 
+SECRET = generate_webhook_secret()
+
+
 def generator(url: str, sleeps: list[float], attempts: int = 4) -> ModalGenerator:
-    return ModalGenerator(url, timeout_s=5, max_attempts=attempts, backoff=lambda n: n * 0.1, sleep=sleeps.append)
+    return ModalGenerator(url, SECRET, timeout_s=5, max_attempts=attempts, backoff=lambda n: n * 0.1, sleep=sleeps.append)
 
 
 def test_500s_and_dropped_connections_are_retried_until_the_worker_accepts(worker):

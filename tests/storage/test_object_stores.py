@@ -33,6 +33,14 @@ def test_storing_twice_under_one_key_keeps_one_object(object_store):
     assert usage.objects == 1 and usage.bytes == len(solid_png(8, 8))
 
 
+def test_deleting_removes_the_object_and_deleting_again_is_not_an_error(object_store):
+    key = image_key(object_store.prefix, "alice", "job-1")
+    object_store.put_png(key, solid_png(8, 8))
+    object_store.delete(key)
+    assert not object_store.exists(key)
+    object_store.delete(key)
+
+
 def test_reading_a_missing_object_is_a_storage_error(object_store):
     with pytest.raises(StorageError):
         object_store.get(image_key(object_store.prefix, "alice", "missing"))

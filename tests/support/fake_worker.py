@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request
 from PIL import Image
 
-from core.webhooks import WebhookPayload, WebhookSigner
+from core.errors import WebhookRejected
+from core.webhooks import WebhookPayload, WebhookSigner, verify_signature
 
 
 def solid_png(width: int, height: int, color: tuple[int, int, int] = (200, 40, 120)) -> bytes:
@@ -34,8 +36,18 @@ class FakeWorker:
     def app(self) -> FastAPI:
         api = FastAPI()
 
+        @api.get("/health")
+        def health() -> dict[str, str]:
+            return {"status": "ok"}
+
         @api.post("/generate", status_code=202)
-        def generate(body: dict[str, Any]) -> dict[str, str]:
+        async def generate(request: Request) -> dict[str, str]:
+            raw = await request.body()
+            try:
+                verify_signature(self.secret, raw, dict(request.headers))  # as the real worker does
+            except WebhookRejected as exc:
+                raise HTTPException(401, str(exc)) from exc
+            body = json.loads(raw)
             self.received.append(body)
             if self.hold:
                 return {"job_id": body["job_id"], "status": "accepted"}

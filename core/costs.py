@@ -1,0 +1,106 @@
+"""Monthly storage cost on Backblaze B2 and Cloudflare R2, from what is stored and served.
+
+What `python app.py costs` and the admin tab show. The prices are the earlier TenkaiGen
+deployment's setup guide ("TenkaiGen AI Generator - Setup with B2 Storage": "Cost
+Comparison" and the "B2 vs Cloudflare R2 Comparison" table). Providers change their price
+lists (and R2 has a free tier the guide does not count); check them before deciding.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from core.storage.base import StorageUsage
+
+# --- the guide's prices -------------------------------------------------------------------
+# Backblaze B2: "Storage: $0.005/GB/month", "Downloads: $0.01/GB (first 3x storage is free)",
+# "API Calls: Free".
+B2_STORAGE_USD_PER_GB_MONTH = 0.005
+B2_EGRESS_USD_PER_GB = 0.01
+B2_FREE_EGRESS_PER_STORED_GB = 3.0
+# Cloudflare R2: "Storage: $0.015/GB/month", "Downloads: $0 (completely free!)",
+# "Operations: $4.50 per million writes".
+R2_STORAGE_USD_PER_GB_MONTH = 0.015
+R2_EGRESS_USD_PER_GB = 0.0
+R2_USD_PER_MILLION_WRITES = 4.50
+
+# Decimal gigabytes, as the guide counts them: 1,000 images of 0.5 MB = 0.5 GB.
+BYTES_PER_GB = 1_000_000_000
+
+Provider = Literal["B2", "R2", "same"]
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    stored_gb: float
+    egress_gb: float  # per month
+    writes: int  # per month
+    b2_monthly_usd: float
+    r2_monthly_usd: float
+    cheaper: Provider
+    # the parts of each total, for display
+    b2_storage_usd: float = 0.0
+    b2_egress_usd: float = 0.0
+    b2_free_egress_gb: float = 0.0
+    r2_storage_usd: float = 0.0
+    r2_writes_usd: float = 0.0
+
+
+def estimate_costs(usage: StorageUsage, egress_bytes: int, writes: int) -> CostEstimate:
+    """What one month costs on B2 and on R2 for `usage` stored, `egress_bytes` served and `writes` uploads."""
+    stored_gb = usage.bytes / BYTES_PER_GB
+    egress_gb = egress_bytes / BYTES_PER_GB
+
+    b2_free_egress_gb = B2_FREE_EGRESS_PER_STORED_GB * stored_gb
+    b2_storage = stored_gb * B2_STORAGE_USD_PER_GB_MONTH
+    b2_egress = max(0.0, egress_gb - b2_free_egress_gb) * B2_EGRESS_USD_PER_GB
+    b2_total = b2_storage + b2_egress  # API calls are free on B2
+
+    r2_storage = stored_gb * R2_STORAGE_USD_PER_GB_MONTH
+    r2_writes = writes * R2_USD_PER_MILLION_WRITES / 1_000_000
+    r2_total = r2_storage + egress_gb * R2_EGRESS_USD_PER_GB + r2_writes
+
+    return CostEstimate(
+        stored_gb=stored_gb,
+        egress_gb=egress_gb,
+        writes=writes,
+        b2_monthly_usd=b2_total,
+        r2_monthly_usd=r2_total,
+        cheaper=_cheaper(b2_total, r2_total),
+        b2_storage_usd=b2_storage,
+        b2_egress_usd=b2_egress,
+        b2_free_egress_gb=b2_free_egress_gb,
+        r2_storage_usd=r2_storage,
+        r2_writes_usd=r2_writes,
+    )
+
+
+def _cheaper(b2: float, r2: float) -> Provider:
+    if math.isclose(b2, r2, rel_tol=1e-9, abs_tol=1e-12):
+        return "same"
+    return "B2" if b2 < r2 else "R2"
+
+
+def average_object_bytes(usage: StorageUsage) -> float:
+    return usage.bytes / usage.objects if usage.objects else 0.0
+
+
+def estimated_egress_bytes(usage: StorageUsage, images_delivered: int, views_per_image: float = 1.0) -> int:
+    """Bytes served in a month, estimated: there is no download counter.
+
+    Each image delivered this month (a completed job) is taken to be downloaded
+    `views_per_image` times, at the average size of the objects stored under the prefix.
+    Views of older images are not counted; raise `views_per_image` to account for them.
+    """
+    if views_per_image < 0:
+        raise ValueError(f"views_per_image cannot be negative, got {views_per_image}")
+    return round(images_delivered * average_object_bytes(usage) * views_per_image)
+
+
+def estimate_monthly_costs(usage: StorageUsage, completed_last_30_days: int, views_per_image: float = 1.0) -> CostEstimate:
+    """The estimate both the CLI and the admin tab show: writes are the images completed in
+    the last 30 days (one upload each), egress is `estimated_egress_bytes` of them."""
+    egress = estimated_egress_bytes(usage, completed_last_30_days, views_per_image)
+    return estimate_costs(usage, egress_bytes=egress, writes=completed_last_30_days)

@@ -1,0 +1,42 @@
+"""Linear and radial colour gradients, built cheaply from Pillow's greyscale ramps."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from PIL import Image
+
+from core.generators.draft_art.colour import RGB
+from core.generators.draft_art.geometry import Size
+
+
+def vertical_gradient(size: Size, top: RGB, bottom: RGB) -> Image.Image:
+    """`top` colour at the top fading to `bottom` at the bottom.
+
+    Built as one coloured column stretched sideways: much cheaper than compositing."""
+    ramp = Image.linear_gradient("L").resize((1, size[1]), Image.Resampling.BILINEAR)
+    bands = [ramp.point([round(t + (b - t) * v / 255) for v in range(256)]) for t, b in zip(top, bottom, strict=True)]
+    return Image.merge("RGB", bands).resize(size, Image.Resampling.NEAREST)
+
+
+def radial_gradient(
+    size: Size, centre: RGB, edge: RGB, at: tuple[float, float] = (0.5, 0.5), reach: float = 0.7
+) -> Image.Image:
+    """`centre` colour at `at` (fractions of the size) fading to `edge` at `reach` x the longer side."""
+    w, h = size
+    radius = max(reach * max(w, h), max(w, h) / 2.9)
+    scale = 128 / radius
+    cx, cy = at[0] * w, at[1] * h
+    box = (384 - cx * scale, 384 - cy * scale, 384 + (w - cx) * scale, 384 + (h - cy) * scale)
+    mask = _radial_mask().resize(size, Image.Resampling.BILINEAR, box=box)
+    return Image.composite(Image.new("RGB", size, edge), Image.new("RGB", size, centre), mask)
+
+
+@lru_cache(maxsize=1)
+def _radial_mask() -> Image.Image:
+    """0 at the centre of a 768px square, 255 from 128px out (Pillow's gradient reaches 255
+    only in its corners, so it is rescaled and padded)."""
+    inner = Image.radial_gradient("L").point(lambda v: min(255, round(v * 181 / 128)))
+    padded = Image.new("L", (768, 768), 255)
+    padded.paste(inner, (256, 256))
+    return padded

@@ -1,0 +1,1 @@
+"""Operator commands' logic (`python app.py doctor | lifecycle | ...`); printing stays in `cli/`."""

@@ -1,0 +1,123 @@
+"""Print files: the generated design as a print-ready PNG for one product.
+
+  1. Background removal (products with `transparent_background`: garments, bags, stickers).
+     A local, explainable method rather than a model: the background colour is the median of
+     the image's border pixels; pixels within BACKGROUND_TOLERANCE of it that are connected to
+     the border (a flood fill from every border pixel, so enclosed areas of the same colour
+     inside the subject stay) become transparent. Pixels near the tolerance get partial alpha,
+     and the alpha is feathered inward by FEATHER_PX so edges are soft without a halo. Designs
+     without a plain background (less than MIN_PLAIN_BORDER of the border near one colour) are
+     left opaque rather than cut apart. A segmentation model on the GPU worker can replace this.
+  2. Fit to the print area's pixel size (print_area_in x dpi) with Lanczos resampling:
+     `contain` pads (transparent, or the design's own border colour on opaque products such as
+     the mug wrap), `cover` fills edge to edge and crops the overflow evenly.
+  3. PNG with the DPI in its pHYs chunk and an sRGB ICC profile (what print shops expect).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageCms, ImageFilter, ImageOps
+
+from core.catalog import Product
+
+BACKGROUND_TOLERANCE = 48.0  # RGB distance still counted as background
+SOFT_EDGE = 24.0  # the last part of the tolerance becomes partial alpha
+FEATHER_PX = 1.5  # Gaussian radius of the inward edge feather, at generation size
+MIN_PLAIN_BORDER = 0.6  # share of border pixels that must be near the background colour
+PNG_COMPRESS_LEVEL = 6
+
+
+@dataclass(frozen=True)
+class PrintFile:
+    png: bytes
+    width: int
+    height: int
+    dpi: int
+    background_removed: bool
+
+
+def _border(pixels: np.ndarray) -> np.ndarray:
+    return np.concatenate([pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]])
+
+
+def background_colour(rgb: np.ndarray) -> np.ndarray:
+    return np.median(_border(rgb).reshape(-1, 3), axis=0)
+
+
+def _spread_along_rows(reached: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Every horizontal run of `allowed` pixels that holds a reached pixel becomes reached."""
+    height, width = allowed.shape
+    run_starts = allowed & ~np.pad(allowed, ((0, 0), (1, 0)))[:, :width]
+    run_ids = np.cumsum(run_starts.ravel()).reshape(height, width)
+    touched = np.zeros(int(run_ids[-1, -1]) + 1, dtype=bool)
+    touched[run_ids[reached & allowed]] = True
+    return allowed & touched[run_ids]
+
+
+def connected_to_border(allowed: np.ndarray) -> np.ndarray:
+    """The `allowed` pixels 4-connected to the image border (a flood fill from every border
+    pixel), by alternating row and column run propagation until nothing changes."""
+    reached = np.zeros_like(allowed)
+    reached[[0, -1], :] = allowed[[0, -1], :]
+    reached[:, [0, -1]] = allowed[:, [0, -1]]
+    while True:
+        grown = _spread_along_rows(reached, allowed)
+        grown = _spread_along_rows(grown.T, allowed.T).T
+        if np.array_equal(grown, reached):
+            return reached
+        reached = grown
+
+
+def remove_background(image: Image.Image) -> Image.Image | None:
+    """RGBA with the plain background transparent, or None when there is no plain background."""
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+    distance = np.sqrt(((rgb - background_colour(rgb)) ** 2).sum(axis=2))
+    near = distance < BACKGROUND_TOLERANCE
+    if _border(near).mean() < MIN_PLAIN_BORDER:
+        return None
+    background = connected_to_border(near)
+    ramp = np.clip((distance - (BACKGROUND_TOLERANCE - SOFT_EDGE)) / SOFT_EDGE, 0.0, 1.0)
+    alpha = np.where(background, ramp * 255.0, 255.0).astype(np.uint8)
+    hard = Image.fromarray(alpha, mode="L")
+    # feather inward only: the edge softens, the background never gains opacity
+    feathered = Image.fromarray(
+        np.minimum(alpha, np.asarray(hard.filter(ImageFilter.GaussianBlur(FEATHER_PX)))), mode="L"
+    )
+    result = image.convert("RGBA")
+    result.putalpha(feathered)
+    return result
+
+
+def fit_to_print_area(image: Image.Image, size: tuple[int, int], fit: str, pad: tuple[int, ...]) -> Image.Image:
+    if fit == "cover":
+        return ImageOps.fit(image, size, method=Image.Resampling.LANCZOS)
+    return ImageOps.pad(image, size, method=Image.Resampling.LANCZOS, color=pad)
+
+
+@lru_cache(maxsize=1)
+def srgb_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def render_print_file(png: bytes, product: Product) -> PrintFile:
+    """The print-ready PNG of a generated design for `product`."""
+    with Image.open(io.BytesIO(png)) as opened:
+        design = opened.convert("RGB")
+    cutout = remove_background(design) if product.transparent_background else None
+    if cutout is not None:
+        source, pad = cutout, (0, 0, 0, 0)
+    else:
+        source, pad = design, tuple(int(c) for c in background_colour(np.asarray(design)))
+    width, height = product.print_size_px
+    fitted = fit_to_print_area(source, (width, height), product.print_fit, pad)
+    buffer = io.BytesIO()
+    fitted.save(
+        buffer, format="PNG", dpi=(product.dpi, product.dpi), icc_profile=srgb_profile(),
+        compress_level=PNG_COMPRESS_LEVEL,
+    )
+    return PrintFile(buffer.getvalue(), width, height, product.dpi, background_removed=cutout is not None)

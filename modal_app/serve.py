@@ -1,0 +1,88 @@
+"""Self-hosting the GPU worker: `python -m modal_app.serve --model PATH [--lightning 8|4] [--nunchaku]`.
+
+Serves the same worker app as the Modal deployment under uvicorn. The webhook secret comes
+from TENKAIGEN_WEBHOOK_SECRET (the app's), and TENKAIGEN_WEBHOOK_URL, when set, is the only
+webhook the worker posts to. The model loads in the background: `GET /health` answers
+`"model_loaded": false` until it is ready, and jobs queue behind the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from modal_app.inference import DEFAULT_MODEL, EngineConfig, QwenImageEngine
+from modal_app.worker_app import create_worker_app
+
+log = logging.getLogger("tenkaigen.worker")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m modal_app.serve", description="Serve the TenkaiGen GPU worker.")
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"Hub id or local folder of a Qwen-Image diffusers pipeline (default {DEFAULT_MODEL})")
+    parser.add_argument("--revision", default=None, help="Hub revision (commit) to load; pin it in production")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="Hugging Face cache folder (default: HF_HUB_CACHE or ~/.cache/huggingface/hub)")
+    parser.add_argument("--allow-download", action="store_true",
+                        help="download missing weights from the Hub (default: use what is on disk only)")
+    parser.add_argument("--lightning", type=int, choices=(8, 4), default=None,
+                        help="fuse the Qwen-Image-Lightning LoRA and run 8 or 4 steps without CFG")
+    parser.add_argument("--nunchaku", action="store_true", help="use Nunchaku's 4-bit transformer (needs `nunchaku`)")
+    parser.add_argument("--nunchaku-rank", type=int, choices=(32, 128), default=128)
+    parser.add_argument("--cpu-offload", action="store_true", help="offload idle parts to CPU (GPUs under ~60 GB)")
+    parser.add_argument("--vae-tiling", action="store_true", help="decode in tiles (less memory for large images)")
+    parser.add_argument("--min-side", type=int, default=256, help="smallest width/height accepted (default 256)")
+    parser.add_argument("--max-side", type=int, default=2048, help="largest width/height accepted (default 2048)")
+    parser.add_argument("--max-queue", type=int, default=16, help="jobs held beyond the running one (default 16)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    return parser.parse_args(argv)
+
+
+def engine_config(args: argparse.Namespace) -> EngineConfig:
+    return EngineConfig(
+        model=args.model,
+        revision=args.revision,
+        cache_dir=args.cache_dir,
+        allow_download=args.allow_download,
+        lightning=args.lightning,
+        nunchaku=args.nunchaku,
+        nunchaku_rank=args.nunchaku_rank,
+        cpu_offload=args.cpu_offload,
+        vae_tiling=args.vae_tiling,
+        min_side=args.min_side,
+        max_side=args.max_side,
+    )
+
+
+def build_app(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> FastAPI:
+    """The worker app for these arguments; SystemExit with the reason when the secret is missing."""
+    try:
+        return create_worker_app(
+            QwenImageEngine(engine_config(args)),
+            environ.get("TENKAIGEN_WEBHOOK_SECRET", ""),
+            allowed_webhook_url=environ.get("TENKAIGEN_WEBHOOK_URL") or None,
+            max_queue=args.max_queue,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"cannot start the worker: {exc}") from exc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parse_args(argv)
+    app = build_app(args)
+    log.info("worker serving on http://%s:%s model=%s", args.host, args.port, args.model)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,25 @@
+"""The tiny Qwen-Image pipeline, saved once per session and loaded the way production loads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modal_app.inference import EngineConfig, QwenImageEngine
+from tests.worker.tiny_qwen import save_tiny_pipeline
+
+TINY_MIN_SIDE = 64
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-qwen-image")
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_model_dir: Path) -> QwenImageEngine:
+    """Loaded from the saved folder through EngineConfig, as `--model PATH` does."""
+    engine = QwenImageEngine(EngineConfig(model=str(tiny_model_dir), min_side=TINY_MIN_SIDE))
+    engine.load()
+    return engine
