@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test test-fast screenshots services clean
+.PHONY: run test test-fast screenshots services clean add-user
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 ##      (SHARE=1 also opens a temporary public Gradio share link; it needs internet access)
 run: $(VENV)/.installed
 	$(BIN)/python app.py --host $(HOST) --port $(PORT) $(if $(filter-out 0,$(SHARE)),--share) $(ARGS)
+
+## add-user: add a local account (make add-user NAME=alice [ADMIN=1]); asks for the password
+add-user: $(VENV)/.installed
+	$(BIN)/python app.py add-user $(NAME) $(if $(ADMIN),--admin)
 
 ## test: install the test extras, start what the tests need, run the whole suite
 test: $(VENV)/.installed-test services

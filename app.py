@@ -1,8 +1,8 @@
 """TenkaiGen's composition root: settings -> backends -> services -> FastAPI + Gradio.
 
 `python app.py [--host H] [--port P]` serves the API and the studio. `python app.py COMMAND`
-runs an operator command instead (doctor, migrate, lifecycle, stats, costs; each has
---help): their logic lives in core/, their text in cli/. Nothing else in the code base
+runs an operator command instead (doctor, migrate, lifecycle, stats, costs, add-user; each
+has --help): their logic lives in core/, their text in cli/. Nothing else in the code base
 builds backends from settings. The web stack (FastAPI, Gradio, the studio) is imported only
 when serving, so commands start fast.
 """
@@ -10,8 +10,10 @@ when serving, so commands start fast.
 from __future__ import annotations
 
 import argparse
+import getpass
 import io
 import logging
+import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
+from psycopg_pool import ConnectionPool
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
@@ -32,12 +35,25 @@ from cli.render import (
     render_rules,
     render_stats,
 )
+from core.auth import (
+    AccountStore,
+    Authenticator,
+    LocalAccountsAuth,
+    OpenAccess,
+    PostgresAccountStore,
+    SqliteAccountStore,
+    SupabaseAuth,
+    SupabasePasswordLogin,
+    SupabaseTokenVerifier,
+)
 from core.catalog import Catalog, load_catalog
 from core.catalog.refresh import refresh_print_files
 from core.costs import estimate_monthly_costs
-from core.errors import StorageError
+from core.dashboard import DashboardService
+from core.errors import InvalidRequest, StorageError
 from core.generators import DraftGenerator, Generator, ModalGenerator
 from core.generators.local_diffusers import LocalDiffusersGenerator
+from core.generators.modal import exponential_backoff
 from core.jobs import JobStore
 from core.jobs.migrations import apply_migrations, migration_names
 from core.jobs.postgres_store import PostgresJobStore, open_pool
@@ -49,6 +65,7 @@ from core.parsing.cache import BriefCache
 from core.parsing.gemini import GeminiPromptParser
 from core.policy import PromptPolicy, load_policy
 from core.printful import PrintfulClient
+from core.quotas import QuotaLimits
 from core.settings import Settings
 from core.stats import DEFAULT_WINDOW_DAYS, window_start
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, make_s3_client
@@ -56,6 +73,9 @@ from core.webhooks import ensure_webhook_secret
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from core.service import GenerationService
+    from ui.files import StudioFiles
 
 log = logging.getLogger("tenkaigen")
 
@@ -65,6 +85,7 @@ MEDIA_ROUTE = "/media"
 @dataclass
 class Backends:
     jobs: JobStore
+    accounts: AccountStore
     objects: ObjectStore
     parser: PromptParser
     generator: Generator
@@ -74,18 +95,67 @@ class Backends:
 
     def close(self) -> None:
         self.generator.close()
+        self.accounts.close()
         self.jobs.close()
 
 
+def open_database_pool(settings: Settings, migrate: bool) -> ConnectionPool:
+    """The Postgres pool; pending migrations are applied first unless `migrate` is False
+    (read-only commands leave the schema to `python app.py migrate`)."""
+    assert settings.database_url
+    if migrate:
+        apply_migrations(settings.database_url, connect_timeout_s=settings.http_timeout_s)
+    return open_pool(settings.database_url, max_size=settings.database_pool_size, timeout_s=settings.http_timeout_s)
+
+
 def build_job_store(settings: Settings, migrate: bool = True) -> JobStore:
-    """The configured job store; on Postgres, pending migrations are applied first unless
-    `migrate` is False (read-only commands leave the schema to `python app.py migrate`)."""
     if settings.database_url:
-        if migrate:
-            apply_migrations(settings.database_url, connect_timeout_s=settings.http_timeout_s)
-        pool = open_pool(settings.database_url, max_size=settings.database_pool_size, timeout_s=settings.http_timeout_s)
-        return PostgresJobStore(pool)
+        return PostgresJobStore(open_database_pool(settings, migrate))
     return SqliteJobStore(settings.sqlite_path)
+
+
+def build_stores(settings: Settings) -> tuple[JobStore, AccountStore]:
+    """The jobs store and the local accounts, both in the jobs database (one pool on Postgres)."""
+    if settings.database_url:
+        pool = open_database_pool(settings, migrate=True)
+        return PostgresJobStore(pool), PostgresAccountStore(pool)
+    return SqliteJobStore(settings.sqlite_path), SqliteAccountStore(settings.sqlite_path)
+
+
+def open_account_store(settings: Settings) -> AccountStore:
+    if settings.database_url:
+        apply_migrations(settings.database_url, connect_timeout_s=settings.http_timeout_s)
+        pool = open_pool(settings.database_url, max_size=1, timeout_s=settings.http_timeout_s)
+        return PostgresAccountStore(pool, owns_pool=True)
+    return SqliteAccountStore(settings.sqlite_path)
+
+
+def build_authenticator(settings: Settings, accounts: AccountStore) -> Authenticator:
+    """TENKAIGEN_AUTH, with `auto` resolved: Supabase if configured, else local accounts
+    once one exists, else the open single-user mode (checked at start-up)."""
+    mode = settings.auth_mode
+    if mode == "auto":
+        mode = "supabase" if settings.supabase_configured else "local" if accounts.count() else "none"
+    if mode == "supabase":
+        if not settings.supabase_configured:
+            raise SystemExit("TENKAIGEN_AUTH=supabase needs SUPABASE_JWT_SECRET or SUPABASE_URL")
+        verifier = SupabaseTokenVerifier(
+            jwt_secret=settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None,
+            supabase_url=settings.supabase_url,
+            admin_users=settings.admin_user_ids,
+            timeout_s=settings.http_timeout_s,
+        )
+        login = None
+        if settings.supabase_url and settings.supabase_anon_key:
+            login = SupabasePasswordLogin(
+                settings.supabase_url, settings.supabase_anon_key.get_secret_value(), verifier, settings.http_timeout_s
+            )
+        return SupabaseAuth(verifier, login)
+    if mode == "local":
+        if not accounts.count():
+            log.warning("TENKAIGEN_AUTH=local but no account exists: add one with `python app.py add-user NAME`")
+        return LocalAccountsAuth(accounts)
+    return OpenAccess(settings.local_user)
 
 
 def build_object_store(settings: Settings) -> ObjectStore:
@@ -113,7 +183,13 @@ def build_object_store(settings: Settings) -> ObjectStore:
 
 def build_generator(settings: Settings, catalog: Catalog, webhook_secret: str) -> Generator:
     if settings.modal_generate_endpoint:
-        return ModalGenerator(settings.modal_generate_endpoint, webhook_secret, timeout_s=settings.http_timeout_s)
+        return ModalGenerator(
+            settings.modal_generate_endpoint,
+            webhook_secret,
+            timeout_s=settings.http_timeout_s,
+            max_attempts=settings.dispatch_attempts,
+            backoff=exponential_backoff(settings.dispatch_backoff_s),
+        )
     if settings.model_path:
         return LocalDiffusersGenerator.for_model(
             settings.model_path,
@@ -162,8 +238,10 @@ def build_prompt_parser(settings: Settings, catalog: Catalog) -> PromptParser:
 def build_backends(settings: Settings) -> Backends:
     catalog = build_catalog(settings)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ensure_webhook_secret(settings.data_dir)
+    jobs, accounts = build_stores(settings)
     return Backends(
-        jobs=build_job_store(settings),
+        jobs=jobs,
+        accounts=accounts,
         objects=build_object_store(settings),
         parser=build_prompt_parser(settings, catalog),
         generator=build_generator(settings, catalog, secret),
@@ -183,7 +261,6 @@ def generator_label(generator: Generator) -> str:
 
 def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
     """The whole app: API routes, local media, and the studio mounted at /."""
-    import gradio as gr
     from fastapi import FastAPI
     from fastapi.staticfiles import StaticFiles
 
@@ -191,12 +268,10 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
     from api.errors import install_error_handlers
     from api.routes import catalog as catalog_routes
     from api.routes import generate as generate_routes
-    from core.dashboard import DashboardService
+    from api.routes import account as account_routes
+    from core.recovery import JobRecovery, RecoveryLoop, RecoveryPolicy
     from core.service import GenerationService, ServiceLimits
-    from ui.context import StudioContext
     from ui.files import StudioFiles
-    from ui.studio import create_ui
-    from ui.theme import studio_css, studio_theme
 
     backends = backends or build_backends(settings)
     service = GenerationService(
@@ -208,13 +283,23 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
         webhook_url=settings.effective_webhook_url,
         limits=ServiceLimits(max_prompt_chars=settings.max_prompt_chars, steps=settings.generation_steps),
         policy=backends.policy,
+        quotas=QuotaLimits(settings.quota_per_minute, settings.quota_per_day, settings.quota_in_flight),
+    )
+    authenticator = build_authenticator(settings, backends.accounts)
+    recovery = JobRecovery(
+        service,
+        backends.jobs,
+        RecoveryPolicy(pending_grace_s=settings.pending_grace_s, processing_deadline_s=settings.job_deadline_s),
     )
 
     files = StudioFiles(service)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # start-up pass (jobs a previous run left pending), then every interval
+        loop = RecoveryLoop(recovery, settings.recovery_interval_s).start()
         yield
+        loop.stop()
         backends.close()
         files.close()
 
@@ -225,22 +310,62 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = AppServices(
-        generation=service, webhook_secret=backends.webhook_secret, local_user=settings.local_user
+        generation=service,
+        webhook_secret=backends.webhook_secret,
+        local_user=settings.local_user,
+        authenticator=authenticator,
     )
+    app.state.recovery = recovery
     install_error_handlers(app)
     app.include_router(generate_routes.router)
+    app.include_router(account_routes.router)
     app.include_router(catalog_routes.router)
     if isinstance(backends.objects, LocalObjectStore) and not settings.storage_public_base_url:
         app.mount(MEDIA_ROUTE, StaticFiles(directory=backends.objects.root), name="media")
+    studio = StudioParts(service, DashboardService(backends.jobs, backends.objects), files, backends.catalog,
+                         generator_label(backends.generator), settings.generation_steps)
+    return mount_studio(app, studio, authenticator)
+
+
+@dataclass(frozen=True)
+class StudioParts:
+    """What the studio is built from, besides who is signed in."""
+
+    service: GenerationService
+    dashboard: DashboardService
+    files: StudioFiles
+    catalog: Catalog
+    generator_label: str
+    default_steps: int
+
+
+def mount_studio(app: FastAPI, parts: StudioParts, authenticator: Authenticator) -> FastAPI:
+    """The studio at /; behind Gradio's login form unless auth is off."""
+    import gradio as gr
+    from starlette.concurrency import run_in_threadpool
+
+    from ui.context import StudioContext
+    from ui.studio import create_ui
+    from ui.theme import studio_css, studio_theme
+
     studio = create_ui(StudioContext(
-        service=service,
-        dashboard=DashboardService(backends.jobs, backends.objects, settings.admin_user_ids),
-        files=files,
-        local_user=settings.local_user,
-        generator_label=generator_label(backends.generator),
-        default_steps=settings.generation_steps,
+        service=parts.service,
+        dashboard=parts.dashboard,
+        files=parts.files,
+        # the signed-in username from Gradio's login ("" with auth off: the local admin)
+        identify=lambda username: authenticator.identity_for(username or ""),
+        generator_label=parts.generator_label,
+        default_steps=parts.default_steps,
     ))
-    return gr.mount_gradio_app(app, studio, path="/", theme=studio_theme(), css=studio_css(backends.catalog))
+    options = {"path": "/", "theme": studio_theme(), "css": studio_css(parts.catalog)}
+    if not authenticator.requires_login:
+        return gr.mount_gradio_app(app, studio, **options)
+
+    async def check_login(username: str, password: str) -> bool:
+        return await run_in_threadpool(authenticator.login, username, password)
+
+    message = "Sign in with your TenkaiGen account" if authenticator.mode == "local" else "Sign in with your email and password"
+    return gr.mount_gradio_app(app, studio, auth=check_login, auth_message=message, **options)
 
 
 # --- the command line -------------------------------------------------------------------------
@@ -303,6 +428,14 @@ def build_parser() -> argparse.ArgumentParser:
         "× average object size × --views-per-image, and the monthly price on Backblaze B2 and Cloudflare R2 "
         "with the setup guide's figures.",
     )
+    add_user = commands.add_parser(
+        "add-user", help="add a local account (sign-in switches on at the next start)",
+        description="Add a local TenkaiGen account. Its password comes from standard input "
+        "(--password-stdin), TENKAIGEN_NEW_PASSWORD, or a prompt.",
+    )
+    add_user.add_argument("name", help="account name; also the user id its jobs are stored under")
+    add_user.add_argument("--admin", action="store_true", help="may open the admin routes and tab")
+    add_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     costs.add_argument("--views-per-image", type=non_negative_float, default=1.0, metavar="X",
                        help="downloads per generated image in a month (default 1: each image fetched once)")
     return parser
@@ -369,12 +502,39 @@ def command_costs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def read_new_password(from_stdin: bool) -> str:
+    """The new account's password: stdin's first line, TENKAIGEN_NEW_PASSWORD, or a prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if os.environ.get("TENKAIGEN_NEW_PASSWORD"):
+        return os.environ["TENKAIGEN_NEW_PASSWORD"]
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise InvalidRequest("the passwords do not match")
+    return password
+
+
+def command_add_user(settings: Settings, args: argparse.Namespace) -> int:
+    accounts = open_account_store(settings)
+    try:
+        account = accounts.add(args.name, read_new_password(args.password_stdin), is_admin=args.admin)
+    except InvalidRequest as exc:
+        print(f"add-user: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        accounts.close()
+    role = "admin" if account.is_admin else "user"
+    print(f"account {account.name!r} added ({role}); restart the app for sign-in to switch on")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "doctor": command_doctor,
     "migrate": command_migrate,
     "lifecycle": command_lifecycle,
     "stats": command_stats,
     "costs": command_costs,
+    "add-user": command_add_user,
 }
 
 

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
+from core.auth import Authenticator, Identity
+from core.errors import Forbidden
 from core.service import GenerationService
 
 
@@ -17,6 +20,7 @@ class AppServices:
     generation: GenerationService
     webhook_secret: str
     local_user: str
+    authenticator: Authenticator
     max_webhook_bytes: int = 32 * 1024 * 1024
 
 
@@ -24,10 +28,24 @@ def get_services(request: Request) -> AppServices:
     return request.app.state.services
 
 
-def get_user_id(services: Annotated[AppServices, Depends(get_services)]) -> str:
-    # Until accounts arrive, every request belongs to the one local user.
-    return services.local_user
+async def get_identity(request: Request, services: Annotated[AppServices, Depends(get_services)]) -> Identity:
+    """The caller, from the Authorization header; 401 (Unauthenticated) when it proves nothing."""
+    # a password check (scrypt) or a JWKS fetch may block: keep it off the event loop
+    return await run_in_threadpool(services.authenticator.authenticate, request.headers.get("authorization"))
+
+
+def get_user_id(identity: Annotated[Identity, Depends(get_identity)]) -> str:
+    return identity.user_id
+
+
+def require_admin(identity: Annotated[Identity, Depends(get_identity)]) -> Identity:
+    """The caller, when they hold the admin role; 403 (Forbidden) otherwise."""
+    if not identity.is_admin:
+        raise Forbidden("this needs the admin role")
+    return identity
 
 
 ServicesDep = Annotated[AppServices, Depends(get_services)]
+IdentityDep = Annotated[Identity, Depends(get_identity)]
 UserIdDep = Annotated[str, Depends(get_user_id)]
+AdminDep = Annotated[Identity, Depends(require_admin)]

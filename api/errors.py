@@ -8,25 +8,30 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from core.errors import (
+    Forbidden,
     GeneratorUnavailable,
     InvalidRequest,
     InvalidTransition,
     JobNotFound,
     JobNotReady,
-    NotAllowed,
+    QuotaExceeded,
     StorageError,
     TenkaiGenError,
+    Unauthenticated,
     UpstreamError,
     WebhookRejected,
 )
 
 log = logging.getLogger(__name__)
 
+# first match wins: subclasses (QuotaExceeded is an InvalidRequest) come before their bases
 STATUS_BY_ERROR: dict[type[TenkaiGenError], int] = {
+    QuotaExceeded: 429,
+    Unauthenticated: 401,
+    Forbidden: 403,
     JobNotFound: 404,
     InvalidTransition: 409,
     JobNotReady: 409,
-    NotAllowed: 403,
     InvalidRequest: 422,
     WebhookRejected: 401,
     StorageError: 503,
@@ -47,4 +52,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain_error(request: Request, exc: TenkaiGenError) -> JSONResponse:
         status = status_for(exc)
         log.info("request refused path=%s status=%s error=%s", request.url.path, status, exc)
-        return JSONResponse(status_code=status, content={"detail": str(exc)})
+        return JSONResponse(status_code=status, content={"detail": str(exc)}, headers=headers_for(exc))
+
+
+def headers_for(error: TenkaiGenError) -> dict[str, str] | None:
+    if isinstance(error, QuotaExceeded):
+        return {"Retry-After": str(error.retry_after)}
+    if isinstance(error, Unauthenticated):
+        realm = ' realm="TenkaiGen"' if error.scheme == "Basic" else ""
+        return {"WWW-Authenticate": f"{error.scheme}{realm}"}
+    return None

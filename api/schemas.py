@@ -41,6 +41,7 @@ class Progress(BaseModel):
 class JobStatusResponse(BaseModel):
     job_id: str
     status: str
+    prompt: str
     image_url: str | None
     error: str | None
     processing_time_ms: int | None
@@ -59,6 +60,7 @@ class JobStatusResponse(BaseModel):
         return cls(
             job_id=job.id,
             status=job.status.value,
+            prompt=job.prompt,
             image_url=image_url,
             error=job.error,
             processing_time_ms=job.processing_time_ms,
@@ -69,6 +71,26 @@ class JobStatusResponse(BaseModel):
             seed=job.seed,
             progress=progress,
         )
+
+
+class JobList(BaseModel):
+    jobs: list[JobStatusResponse]
+
+
+class QuotaView(BaseModel):
+    per_minute: int = Field(description="limit per rolling minute (0 = unlimited)")
+    per_day: int = Field(description="limit per rolling 24 hours (0 = unlimited)")
+    in_flight: int = Field(description="pending or processing at once (0 = unlimited)")
+    used_last_minute: int
+    used_last_day: int
+    in_flight_now: int
+
+
+class MeResponse(BaseModel):
+    user_id: str
+    is_admin: bool
+    auth: str = Field(description="none | local | supabase")
+    quota: QuotaView
 
 
 class WebhookAck(BaseModel):

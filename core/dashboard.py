@@ -2,18 +2,18 @@
 
 One call gathers what the studio's Admin tab shows, from the same pieces as the operator
 commands (`JobStore.stats`, `ObjectStore.usage`, `estimate_monthly_costs`), so the tab and
-`python app.py stats` / `costs` agree. Only admin users may read it.
+`python app.py stats` / `costs` agree. Only callers with the admin role may read it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.costs import CostEstimate, estimate_monthly_costs
-from core.errors import InvalidRequest, NotAllowed, StorageError
+from core.auth import Identity
+from core.errors import Forbidden, InvalidRequest, StorageError
 from core.jobs import JobStore
 from core.stats import DEFAULT_WINDOW_DAYS, JobStats, window_start
 from core.storage import ObjectStore, StorageUsage
@@ -34,22 +34,18 @@ class DashboardReport:
 
 
 class DashboardService:
-    def __init__(self, jobs: JobStore, objects: ObjectStore, admin_users: Iterable[str]) -> None:
+    def __init__(self, jobs: JobStore, objects: ObjectStore) -> None:
         self._jobs = jobs
         self._objects = objects
-        self._admins = frozenset(admin_users)
 
-    def is_admin(self, user_id: str) -> bool:
-        return user_id in self._admins
-
-    def report(self, user_id: str, window_days: int, now: datetime | None = None) -> DashboardReport:
+    def report(self, caller: Identity, window_days: int, now: datetime | None = None) -> DashboardReport:
         """The figures for jobs created in the last `window_days` days.
 
-        NotAllowed unless `user_id` is an admin. A storage listing that fails does not hide
-        the job figures: the report carries the error instead of usage and costs.
+        Forbidden unless the caller holds the admin role. A storage listing that fails does
+        not hide the job figures: the report carries the error instead of usage and costs.
         """
-        if not self.is_admin(user_id):
-            raise NotAllowed("the admin figures are for admin users (TENKAIGEN_ADMIN_USERS)")
+        if not caller.is_admin:
+            raise Forbidden("the admin figures need the admin role")
         if window_days < 1:
             raise InvalidRequest(f"the window must be at least one day, got {window_days}")
         stats = self._jobs.stats(window_start(window_days, now))

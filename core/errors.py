@@ -33,10 +33,6 @@ class GeneratorUnavailable(TenkaiGenError):
     """The generation backend could not accept a job."""
 
 
-class NotAllowed(TenkaiGenError):
-    """The caller may not do this (an admin-only figure asked for by another user)."""
-
-
 class JobNotReady(TenkaiGenError):
     """The job exists but has not reached the state the request needs (e.g. not completed yet)."""
 
@@ -47,3 +43,23 @@ class UpstreamError(TenkaiGenError):
 
 class WebhookRejected(TenkaiGenError):
     """A webhook's signature, timestamp or body is not acceptable."""
+
+
+class QuotaExceeded(InvalidRequest):
+    """The user is over one of their job limits; `retry_after` seconds until a slot frees."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Unauthenticated(TenkaiGenError):
+    """The request carries no valid credentials (missing, malformed, forged or expired)."""
+
+    def __init__(self, message: str = "sign in required", scheme: str = "Bearer") -> None:
+        super().__init__(message)
+        self.scheme = scheme
+
+
+class Forbidden(TenkaiGenError):
+    """The caller is known but lacks the role the action needs."""

@@ -15,12 +15,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.catalog import Catalog
-from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, JobNotFound, JobNotReady, StorageError
+from core.errors import (
+    GeneratorUnavailable,
+    InvalidRequest,
+    InvalidTransition,
+    JobNotFound,
+    JobNotReady,
+    QuotaExceeded,
+    StorageError,
+)
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
 from core.png_check import check_png
+from core.quotas import QuotaLimits, QuotaUsage, check_batch_quota
 from core.policy import PromptPolicy, load_policy
 from core.printfiles import render_print_file
 from core.storage import ObjectStore, image_key
@@ -35,6 +44,9 @@ MAX_NEGATIVE_PROMPT_CHARS = 2000
 # The parts of a parsed brief a designer may edit before generating. The edited `prompt`
 # and `negative_prompt` are exactly what the generator receives; the rest is the record.
 EDITABLE_BRIEF_FIELDS = ("subject", "colors", "mood", "composition", "prompt", "negative_prompt")
+# A worker may round the asked size to its model's grid (multiples of 16 px); anything
+# further off is not the image this job asked for.
+SIZE_TOLERANCE_PX = 16
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ class GenerationService:
         catalog: Catalog,
         webhook_url: str,
         limits: ServiceLimits = ServiceLimits(),
+        quotas: QuotaLimits = QuotaLimits(),
         policy: PromptPolicy | None = None,
     ) -> None:
         self.jobs = jobs
@@ -92,6 +105,7 @@ class GenerationService:
         self.catalog = catalog
         self._webhook_url = webhook_url
         self._limits = limits
+        self._quotas = quotas
         self.policy = policy if policy is not None else load_policy()
 
     # --- parsing -----------------------------------------------------------------------
@@ -160,7 +174,10 @@ class GenerationService:
 
     # --- submitting --------------------------------------------------------------------
     def create_job(self, user_id: str, command: GenerateCommand) -> Job:
-        """Validate, parse and store a pending job. Dispatch with `dispatch`."""
+        """Validate, parse and store a pending job. Dispatch with `dispatch`.
+
+        Raises InvalidRequest for bad input and QuotaExceeded when the user is over a limit.
+        """
         brief = self.brief_for(command)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED)
         return self._store_job(user_id, command.prompt, brief, seed)
@@ -168,7 +185,7 @@ class GenerationService:
     def _store_job(self, user_id: str, prompt: str, brief: ParsedPrompt, seed: int) -> Job:
         if not 0 <= seed <= MAX_SEED:
             raise InvalidRequest(f"seed must be between 0 and {MAX_SEED}")
-        job = self.jobs.create(
+        job = self.jobs.create_within_quota(
             NewJob(
                 user_id=user_id,
                 prompt=" ".join(prompt.split()),
@@ -179,18 +196,31 @@ class GenerationService:
                 height=brief.height,
                 seed=seed,
                 model=self.generator.model_name,
-            )
+            ),
+            self._quotas,
         )
         log.info("job created job_id=%s user_id=%s style=%s product=%s", job.id, user_id, job.style, job.product)
         return job
 
     def dispatch(self, job_id: str) -> Job:
-        """Move a pending job to processing and hand it to the generator.
+        """Claim a pending job (pending -> processing) and hand it to the generator.
 
         The job is marked processing first, so a fast worker's webhook always finds it so.
+        When another process (the recovery loop) claimed it first, or it was canceled,
+        nothing is sent and the job is returned as it is: each job is handed over once.
+        """
+        try:
+            job = self.jobs.mark_processing(job_id)
+        except InvalidTransition as exc:
+            log.info("dispatch skipped job_id=%s status=%s", job_id, exc.current)
+            return self.jobs.get(job_id)
+        return self.hand_over(job)
+
+    def hand_over(self, job: Job) -> Job:
+        """Send a job this process has claimed (status processing) to the generator.
+
         If the generator cannot take it, the job ends failed with the reason.
         """
-        job = self.jobs.mark_processing(job_id)
         brief = ParsedPrompt.model_validate(job.parsed_prompt)
         request = GenerationRequest(
             job_id=job.id,
@@ -207,8 +237,8 @@ class GenerationService:
         try:
             self.generator.submit(request, self)
         except GeneratorUnavailable as exc:
-            log.warning("dispatch failed job_id=%s error=%s", job_id, exc)
-            return self._fail_quietly(job_id, str(exc))
+            log.warning("dispatch failed job_id=%s error=%s", job.id, exc)
+            return self._fail_quietly(job.id, str(exc))
         return job
 
     def submit(self, user_id: str, command: GenerateCommand) -> Job:
@@ -219,18 +249,29 @@ class GenerationService:
         """`count` (1 to MAX_BATCH) jobs from one brief, dispatched in order.
 
         With a seed they get consecutive seeds starting at it; without, each a random one.
-        Every job is stored before the first is dispatched, so a bad request stores nothing.
+        A batch starts whole or not at all: every job is stored before the first is
+        dispatched, and one the user's quota cannot take whole raises QuotaExceeded with
+        nothing started (jobs stored before another process took the last slot are canceled).
         """
         if not 1 <= count <= MAX_BATCH:
             raise InvalidRequest(f"number of images must be between 1 and {MAX_BATCH}")
         brief = self.brief_for(command)
         if command.seed is not None and not 0 <= command.seed <= MAX_SEED:
             raise InvalidRequest(f"seed must be between 0 and {MAX_SEED}")
+        if not self._quotas.unlimited:
+            check_batch_quota(self.jobs.quota_usage(user_id), self._quotas, count)
         seeds = [
             (command.seed + i) % (MAX_SEED + 1) if command.seed is not None else secrets.randbelow(MAX_SEED)
             for i in range(count)
         ]
-        jobs = [self._store_job(user_id, command.prompt, brief, seed) for seed in seeds]
+        jobs: list[Job] = []
+        try:
+            for seed in seeds:
+                jobs.append(self._store_job(user_id, command.prompt, brief, seed))
+        except QuotaExceeded:
+            for job in jobs:
+                self._cancel_quietly(job.id)
+            raise
         return [self.dispatch(job.id) for job in jobs]
 
     def rerun(self, user_id: str, job_id: str, keep_seed: bool) -> Job:
@@ -239,6 +280,12 @@ class GenerationService:
         brief = ParsedPrompt.model_validate(job.parsed_prompt)
         seed = job.seed if keep_seed and job.seed is not None else secrets.randbelow(MAX_SEED)
         return self.dispatch(self._store_job(user_id, job.prompt, brief, seed).id)
+
+    def _cancel_quietly(self, job_id: str) -> None:
+        try:
+            self.jobs.mark_canceled(job_id)
+        except InvalidTransition:
+            pass
 
     def _fail_quietly(self, job_id: str, error: str) -> Job:
         try:
@@ -285,15 +332,32 @@ class GenerationService:
     def _complete(self, job: Job, outcome: GenerationOutcome) -> None:
         if not outcome.png:
             raise InvalidRequest("a completed result must carry the PNG image")
-        check_png(outcome.png)
+        width, height = check_png(outcome.png)
+        if abs(width - job.width) > SIZE_TOLERANCE_PX or abs(height - job.height) > SIZE_TOLERANCE_PX:
+            raise InvalidRequest(f"image is {width}x{height} but the job asked for {job.width}x{job.height}")
         key = image_key(self.objects.prefix, job.user_id, job.id)
         try:
             self.objects.put_png(key, outcome.png)
         except StorageError:
             log.error("upload failed job_id=%s key=%s", job.id, key)
             raise
-        self.jobs.mark_completed(job.id, key, self.objects.public_url(key), outcome.seed)
+        try:
+            self.jobs.mark_completed(job.id, key, self.objects.public_url(key), outcome.seed)
+        except InvalidTransition:
+            # canceled or reaped while we uploaded: its object must not outlive it. (A
+            # concurrent duplicate delivery that completed it shares the key: keep that.)
+            if self.jobs.get(job.id).status is not JobStatus.COMPLETED:
+                self.discard_image(job)
+            raise
         log.info("job completed job_id=%s key=%s", job.id, key)
+
+    def discard_image(self, job: Job) -> None:
+        """Remove a job's image if one was stored; storage errors are logged, not raised."""
+        key = image_key(self.objects.prefix, job.user_id, job.id)
+        try:
+            self.objects.delete(key)
+        except StorageError as exc:
+            log.error("could not delete orphan image job_id=%s key=%s error=%s", job.id, key, exc)
 
     # --- reading and canceling -----------------------------------------------------------
     def get_job(self, job_id: str) -> Job:
@@ -309,6 +373,12 @@ class GenerationService:
     def queue_position(self, job_id: str) -> int | None:
         """Pending jobs ahead of this one; None once it left the queue."""
         return self.jobs.queue_position(job_id)
+    def quota_usage(self, user_id: str) -> QuotaUsage:
+        return self.jobs.quota_usage(user_id)
+
+    @property
+    def quotas(self) -> QuotaLimits:
+        return self._quotas
 
     def history(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
         return self.jobs.list_for_user(user_id, limit=limit, offset=offset)

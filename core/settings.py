@@ -29,8 +29,6 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(1000, alias="TENKAIGEN_MAX_PROMPT_CHARS", ge=1)
     http_timeout_s: float = Field(15.0, alias="TENKAIGEN_HTTP_TIMEOUT_S", gt=0)
     gradio_share: bool = Field(False, alias="TENKAIGEN_SHARE")
-    # comma-separated user ids who see the studio's Admin tab; unset: the local user
-    admin_users: str | None = Field(None, alias="TENKAIGEN_ADMIN_USERS")
     policy_file: Path | None = Field(None, alias="TENKAIGEN_POLICY_FILE")
 
     # --- jobs database --------------------------------------------------------------------
@@ -52,6 +50,26 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, alias="TENKAIGEN_WEBHOOK_SECRET")
     generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=1, le=100)
 
+    # --- accounts -------------------------------------------------------------------------
+    # auto: supabase when SUPABASE_JWT_SECRET or SUPABASE_URL is set, else local when an
+    # account exists, else none (every request is TENKAIGEN_LOCAL_USER, no login)
+    auth_mode: Literal["auto", "none", "local", "supabase"] = Field("auto", alias="TENKAIGEN_AUTH")
+    supabase_url: str | None = Field(None, alias="SUPABASE_URL")
+    supabase_jwt_secret: SecretStr | None = Field(None, alias="SUPABASE_JWT_SECRET")
+    supabase_anon_key: SecretStr | None = Field(None, alias="SUPABASE_ANON_KEY")
+    admin_users: str = Field("", alias="TENKAIGEN_ADMIN_USERS")
+
+    # --- quotas per user (0 = unlimited) ---------------------------------------------------
+    quota_per_minute: int = Field(10, alias="TENKAIGEN_QUOTA_PER_MINUTE", ge=0)
+    quota_per_day: int = Field(200, alias="TENKAIGEN_QUOTA_PER_DAY", ge=0)
+    quota_in_flight: int = Field(4, alias="TENKAIGEN_QUOTA_IN_FLIGHT", ge=0)
+
+    # --- fault tolerance -----------------------------------------------------------------
+    dispatch_attempts: int = Field(4, alias="TENKAIGEN_DISPATCH_ATTEMPTS", ge=1, le=10)
+    dispatch_backoff_s: float = Field(0.5, alias="TENKAIGEN_DISPATCH_BACKOFF_S", ge=0)
+    job_deadline_s: float = Field(600.0, alias="TENKAIGEN_JOB_DEADLINE_S", gt=0)
+    pending_grace_s: float = Field(10.0, alias="TENKAIGEN_PENDING_GRACE_S", ge=0)
+    recovery_interval_s: float = Field(30.0, alias="TENKAIGEN_RECOVERY_INTERVAL_S", ge=0)
     # --- in-process generation (a GPU on the designer's desk) ------------------------------
     model_path: str | None = Field(None, alias="TENKAIGEN_MODEL_PATH")
     model_revision: str | None = Field(None, alias="TENKAIGEN_MODEL_REVISION")
@@ -75,13 +93,6 @@ class Settings(BaseSettings):
     printful_store_id: str | None = Field(None, alias="PRINTFUL_STORE_ID")
 
     @property
-    def admin_user_ids(self) -> frozenset[str]:
-        """Who may see the admin figures: TENKAIGEN_ADMIN_USERS, or the local user when it is unset."""
-        if self.admin_users is None:
-            return frozenset({self.local_user})
-        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
-
-    @property
     def uses_s3(self) -> bool:
         return bool(self.b2_s3_bucket)
 
@@ -91,6 +102,14 @@ class Settings(BaseSettings):
         if self.webhook_url:
             return self.webhook_url
         return self.public_url.rstrip("/") + "/api/generate/webhook"
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.admin_users.split(",") if u.strip())
+
+    @property
+    def supabase_configured(self) -> bool:
+        return bool(self.supabase_jwt_secret or self.supabase_url)
 
     @property
     def sqlite_path(self) -> Path:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import InvalidRequest, JobNotFound
+from core.errors import InvalidRequest, JobNotFound, QuotaExceeded
 from core.jobs import JobStatus
 from core.parsing import LocalPromptParser
+from core.quotas import QuotaLimits
 from core.service import MAX_SEED, GenerateCommand, GenerationService, ServiceLimits
 from tests.support.generators import RecordingGenerator
 
@@ -103,3 +104,14 @@ def test_queue_position_is_reported_for_pending_jobs_only(service):
     assert [service.queue_position(j.id) for j in waiting] == [0, 1]
     service.dispatch(waiting[0].id)
     assert [service.queue_position(j.id) for j in waiting] == [None, 0]
+
+
+def test_a_batch_the_quota_cannot_take_whole_starts_nothing(sqlite_store, local_store, catalog, generator):
+    limited = GenerationService(
+        jobs=sqlite_store, objects=local_store, parser=LocalPromptParser(catalog), generator=generator,
+        catalog=catalog, webhook_url="http://127.0.0.1:1/api/generate/webhook", quotas=QuotaLimits(in_flight=3),
+    )
+    with pytest.raises(QuotaExceeded, match="room for 3"):
+        limited.submit_batch("alice", command(), count=4)
+    assert limited.history("alice") == [] and generator.requests == []
+    assert len(limited.submit_batch("alice", command(), count=3)) == 3

@@ -1,6 +1,6 @@
 """The Admin tab: job figures for a window, storage used and its monthly cost on B2 and R2,
-and the latest failures. Shown to admin users only (TENKAIGEN_ADMIN_USERS); the handler
-checks again, since a hidden tab's events can still be called."""
+and the latest failures. Shown to callers with the admin role only; DashboardService checks
+the role again, since a hidden tab's events can still be called."""
 
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ def create_admin_tab(ctx: StudioContext, tab: gr.Tab) -> AdminTab:
 
     @readable_errors
     def show_report(window_label: str, request: gr.Request) -> list[Any]:
-        report = ctx.dashboard.report(ctx.user(request), WINDOWS.get(window_label, WINDOWS[DEFAULT_WINDOW]))
+        report = ctx.dashboard.report(ctx.identity(request), WINDOWS.get(window_label, WINDOWS[DEFAULT_WINDOW]))
         return [
             figures_html(report),
             per_day_frame(report),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import gradio as gr
 
+from core.auth import Identity
 from core.dashboard import DashboardService
 from core.service import GenerationService
 from ui.files import StudioFiles
@@ -16,13 +18,16 @@ class StudioContext:
     service: GenerationService
     dashboard: DashboardService
     files: StudioFiles
-    local_user: str
+    # the caller from the username Gradio's login put on the request (None with auth off)
+    identify: Callable[[str | None], Identity]
     generator_label: str
     default_steps: int = 50
     poll_interval_s: float = 0.4  # how often a streaming job status is re-read
     max_wait_s: float = 900.0  # a stream stops watching after this; the job stays in the history
 
+    def identity(self, request: gr.Request | None) -> Identity:
+        """Unauthenticated (shown as a message) when the session's sign-in is not known."""
+        return self.identify(getattr(request, "username", None) if request is not None else None)
+
     def user(self, request: gr.Request | None) -> str:
-        """The caller: the logged-in Gradio user when auth is on, else the one local user."""
-        username = getattr(request, "username", None) if request is not None else None
-        return username or self.local_user
+        return self.identity(request).user_id

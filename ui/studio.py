@@ -40,7 +40,7 @@ def create_ui(ctx: StudioContext) -> gr.Blocks:
                 create_admin_tab(ctx, admin_tab)
 
         def admin_visibility(request: gr.Request) -> gr.Tab:
-            return gr.Tab(visible=ctx.dashboard.is_admin(ctx.user(request)))
+            return gr.Tab(visible=ctx.identity(request).is_admin)
 
         studio.load(admin_visibility, None, admin_tab, api_visibility="private")
     studio.queue(default_concurrency_limit=DEFAULT_CONCURRENCY)

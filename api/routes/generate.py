@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep, UserIdDep
 from api.schemas import (
     GenerateAccepted,
     GenerateBody,
+    JobList,
     JobStatusResponse,
     ParsePromptBody,
     ParsePromptResponse,
@@ -39,7 +42,7 @@ def _owned_job(services: ServicesDep, user_id: str, job_id: str) -> Job:
 
 
 @router.post("/parse-prompt", response_model=ParsePromptResponse)
-def parse_prompt(body: ParsePromptBody, services: ServicesDep) -> ParsePromptResponse:
+def parse_prompt(body: ParsePromptBody, services: ServicesDep, _user_id: UserIdDep) -> ParsePromptResponse:
     brief = services.generation.parse(body.prompt, body.style, body.product)
     return ParsePromptResponse(parsed=brief.model_dump())
 
@@ -64,6 +67,19 @@ def generate(
 def job_status(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> JobStatusResponse:
     job = _owned_job(services, user_id, job_id)
     return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
+
+
+@router.get("/generate/jobs", response_model=JobList)
+def list_jobs(
+    request: Request,
+    services: ServicesDep,
+    user_id: UserIdDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    """The caller's own jobs, newest first."""
+    jobs = services.generation.history(user_id, limit=limit, offset=offset)
+    return JobList(jobs=[JobStatusResponse.from_job(j, _absolute(request, j.image_url)) for j in jobs])
 
 
 @router.post("/generate/{job_id}/cancel", response_model=JobStatusResponse)

@@ -14,6 +14,12 @@ from psycopg_pool import ConnectionPool
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
 from core.jobs.transitions import TransitionMethods, TransitionWrite
+from core.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
+
+# advisory lock namespace (int4) for the per-user quota check; the key is hashtext(user_id)
+_QUOTA_LOCK_NAMESPACE = 7461
+# the caller's clock when given (tests), else the database's: one clock for every process
+_NOW = "COALESCE(%(now)s::timestamptz, now())"
 from core.stats import (
     RECENT_FAILURES_LIMIT,
     DayCount,
@@ -117,15 +123,83 @@ class PostgresJobStore(TransitionMethods):
         return int(row["ahead"]) if row["status"] == "pending" else None
 
     def create(self, new_job: NewJob) -> Job:
+        with self._pool.connection() as conn:
+            return self._insert(conn, new_job)
+
+    def create_within_quota(self, new_job: NewJob, limits: QuotaLimits, now: datetime | None = None) -> Job:
+        """Insert the job unless the user is over a limit (QuotaExceeded).
+
+        The count and the insert share one transaction holding an advisory lock on the
+        user, so concurrent requests from any number of app processes cannot overshoot.
+        """
+        if limits.unlimited:
+            return self.create(new_job)
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_QUOTA_LOCK_NAMESPACE, new_job.user_id)
+            )
+            check_quota(self._usage(conn, new_job.user_id, now), limits)
+            return self._insert(conn, new_job)
+
+    def quota_usage(self, user_id: str, now: datetime | None = None) -> QuotaUsage:
+        with self._pool.connection() as conn:
+            return self._usage(conn, user_id, now)
+
+    def claim_stale_pending(self, older_than_s: float, now: datetime | None = None) -> Job | None:
+        """Move the oldest pending job created more than `older_than_s` ago to processing.
+
+        `FOR UPDATE SKIP LOCKED` lets several processes claim side by side: each job is
+        claimed by exactly one of them.
+        """
+        query = (
+            "UPDATE generation_jobs SET status = 'processing', started_at = now() "
+            "WHERE status = 'pending' AND id = ("
+            "  SELECT id FROM generation_jobs WHERE status = 'pending' "
+            f"  AND created_at < {_NOW} - make_interval(secs => %(age)s) "
+            "  ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1"
+            f") RETURNING {_COLUMNS}"
+        )
+        row = self._fetch_one(query, {"now": now, "age": older_than_s})
+        return Job.model_validate(row) if row else None
+
+    def fail_stale_processing(self, older_than_s: float, error: str, now: datetime | None = None) -> list[Job]:
+        """Fail every processing job not updated (started, progress) for `older_than_s`."""
+        query = (
+            "UPDATE generation_jobs SET status = 'failed', error = %(error)s, completed_at = now(), "
+            "processing_time_ms = GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int "
+            f"WHERE status = 'processing' AND updated_at < {_NOW} - make_interval(secs => %(age)s) "
+            f"RETURNING {_COLUMNS}"
+        )
+        with self._pool.connection() as conn:
+            rows = conn.execute(query, {"now": now, "age": older_than_s, "error": error[:2000]}).fetchall()
+        return [Job.model_validate(r) for r in rows]
+
+    @staticmethod
+    def _insert(conn: Any, new_job: NewJob) -> Job:
         row: dict[str, Any] = new_job.model_dump()
         row["parsed_prompt"] = Jsonb(new_job.parsed_prompt)
         query = sql.SQL("INSERT INTO generation_jobs ({}) VALUES ({}) RETURNING " + _COLUMNS).format(
             sql.SQL(", ").join(map(sql.Identifier, row)),
             sql.SQL(", ").join(sql.Placeholder() * len(row)),
         )
-        stored = self._fetch_one(query, tuple(row.values()))
+        stored = conn.execute(query, tuple(row.values())).fetchone()
         assert stored is not None  # INSERT ... RETURNING always yields the row
         return Job.model_validate(stored)
+
+    @staticmethod
+    def _usage(conn: Any, user_id: str, now: datetime | None) -> QuotaUsage:
+        row = conn.execute(
+            f"SELECT {_NOW} AS now, "
+            f"COUNT(*) FILTER (WHERE created_at > {_NOW} - %(minute)s) AS last_minute, "
+            "COUNT(*) AS last_day, "
+            f"MIN(created_at) FILTER (WHERE created_at > {_NOW} - %(minute)s) AS oldest_in_minute, "
+            "MIN(created_at) AS oldest_in_day, "
+            "(SELECT COUNT(*) FROM generation_jobs WHERE user_id = %(user)s "
+            " AND status IN ('pending', 'processing')) AS in_flight "
+            f"FROM generation_jobs WHERE user_id = %(user)s AND created_at > {_NOW} - %(day)s",
+            {"now": now, "user": user_id, "minute": MINUTE, "day": DAY},
+        ).fetchone()
+        return QuotaUsage(**row)
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._pool.connection() as conn:
@@ -176,7 +250,7 @@ class PostgresJobStore(TransitionMethods):
     def close(self) -> None:
         self._pool.close()
 
-    def _fetch_one(self, query: Any, params: tuple[Any, ...]) -> dict[str, Any] | None:
+    def _fetch_one(self, query: Any, params: Any) -> dict[str, Any] | None:
         with self._pool.connection() as conn:
             return conn.execute(query, params).fetchone()
 

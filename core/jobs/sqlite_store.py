@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
 from core.jobs.status import JobStatus
 from core.jobs.transitions import TransitionMethods, TransitionWrite
+from core.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
 from core.stats import (
     RECENT_FAILURES_LIMIT,
     DayCount,
@@ -140,6 +141,63 @@ class SqliteJobStore(TransitionMethods):
 
     # --- writes ------------------------------------------------------------------------
     def create(self, new_job: NewJob) -> Job:
+        with self._lock:
+            return self._insert(new_job)
+
+    def create_within_quota(self, new_job: NewJob, limits: QuotaLimits, now: datetime | None = None) -> Job:
+        """Insert the job unless the user is over a limit (QuotaExceeded).
+
+        BEGIN IMMEDIATE takes SQLite's write lock before counting, so processes sharing
+        the file cannot overshoot either.
+        """
+        if limits.unlimited:
+            return self.create(new_job)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                check_quota(self._usage(new_job.user_id, now), limits)
+                job = self._insert(new_job)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        return job
+
+    def quota_usage(self, user_id: str, now: datetime | None = None) -> QuotaUsage:
+        with self._lock:
+            return self._usage(user_id, now)
+
+    def claim_stale_pending(self, older_than_s: float, now: datetime | None = None) -> Job | None:
+        """Move the oldest pending job created more than `older_than_s` ago to processing.
+
+        One UPDATE statement: SQLite runs writers one at a time, so each job is claimed once.
+        """
+        cutoff = _format_time((now or datetime.now(UTC)) - timedelta(seconds=older_than_s))
+        stamp = _now()
+        with self._lock:
+            row = self._conn.execute(
+                "UPDATE generation_jobs SET status = 'processing', started_at = ?, updated_at = ? "
+                "WHERE status = 'pending' AND id = (SELECT id FROM generation_jobs WHERE status = 'pending' "
+                "AND created_at < ? ORDER BY created_at LIMIT 1) RETURNING *",
+                (stamp, stamp, cutoff),
+            ).fetchone()
+        return _row_to_job(row) if row else None
+
+    def fail_stale_processing(self, older_than_s: float, error: str, now: datetime | None = None) -> list[Job]:
+        """Fail every processing job not updated (started, progress) for `older_than_s`."""
+        cutoff = _format_time((now or datetime.now(UTC)) - timedelta(seconds=older_than_s))
+        stamp = _now()
+        with self._lock:
+            rows = self._conn.execute(
+                "UPDATE generation_jobs SET status = 'failed', error = ?, completed_at = ?, updated_at = ?, "
+                "processing_time_ms = CASE WHEN started_at IS NULL THEN NULL "
+                "ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END "
+                "WHERE status = 'processing' AND updated_at < ? RETURNING *",
+                (error[:2000], stamp, stamp, stamp, cutoff),
+            ).fetchall()
+        return [_row_to_job(r) for r in rows]
+
+    def _insert(self, new_job: NewJob) -> Job:
         now = _now()
         row = new_job.model_dump()
         row.update(
@@ -151,11 +209,31 @@ class SqliteJobStore(TransitionMethods):
         )
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        with self._lock:
-            stored = self._conn.execute(
-                f"INSERT INTO generation_jobs ({columns}) VALUES ({marks}) RETURNING *", tuple(row.values())
-            ).fetchone()
+        stored = self._conn.execute(
+            f"INSERT INTO generation_jobs ({columns}) VALUES ({marks}) RETURNING *", tuple(row.values())
+        ).fetchone()
         return _row_to_job(stored)
+
+    def _usage(self, user_id: str, now: datetime | None) -> QuotaUsage:
+        moment = now or datetime.now(UTC)
+        minute_ago, day_ago = _format_time(moment - MINUTE), _format_time(moment - DAY)
+        row = self._conn.execute(
+            "SELECT COUNT(*) FILTER (WHERE created_at > ?) AS last_minute, COUNT(*) AS last_day, "
+            "MIN(CASE WHEN created_at > ? THEN created_at END) AS oldest_in_minute, "
+            "MIN(created_at) AS oldest_in_day, "
+            "(SELECT COUNT(*) FROM generation_jobs WHERE user_id = ? "
+            " AND status IN ('pending', 'processing')) AS in_flight "
+            "FROM generation_jobs WHERE user_id = ? AND created_at > ?",
+            (minute_ago, minute_ago, user_id, user_id, day_ago),
+        ).fetchone()
+        return QuotaUsage(
+            now=moment,
+            last_minute=row["last_minute"],
+            last_day=row["last_day"],
+            in_flight=row["in_flight"],
+            oldest_in_minute=_parse_time(row["oldest_in_minute"]),
+            oldest_in_day=_parse_time(row["oldest_in_day"]),
+        )
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._lock:

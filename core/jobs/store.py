@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.jobs.models import Job, NewJob
+from core.quotas import QuotaLimits, QuotaUsage
 from core.stats import JobStats
 
 
@@ -18,6 +19,12 @@ class JobStore(Protocol):
     """
 
     def create(self, new_job: NewJob) -> Job: ...
+
+    def create_within_quota(self, new_job: NewJob, limits: QuotaLimits, now: datetime | None = None) -> Job:
+        """Create the job unless its user is over a limit (QuotaExceeded); race-free across processes."""
+        ...
+
+    def quota_usage(self, user_id: str, now: datetime | None = None) -> QuotaUsage: ...
 
     def get(self, job_id: str) -> Job: ...
 
@@ -39,6 +46,13 @@ class JobStore(Protocol):
         """Store a worker's step progress; ignored unless the job is processing."""
         ...
 
+    def claim_stale_pending(self, older_than_s: float, now: datetime | None = None) -> Job | None:
+        """Atomically move the oldest pending job older than `older_than_s` to processing
+        and return it; None when there is none. Each job is claimed by one caller only."""
+        ...
+
+    def fail_stale_processing(self, older_than_s: float, error: str, now: datetime | None = None) -> list[Job]:
+        """Fail the processing jobs not updated for `older_than_s`; return them."""
     def stats(self, since: datetime) -> JobStats:
         """Monitoring figures over the jobs created at or after `since` (see `core.stats`)."""
         ...

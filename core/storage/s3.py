@@ -30,6 +30,8 @@ def make_s3_client(
             connect_timeout=timeout_s,
             read_timeout=timeout_s,
             retries={"max_attempts": 4, "mode": "standard"},
+            # one connection per upload the webhook threads may run at once (urllib3 keeps 10)
+            max_pool_connections=40,
             s3={"addressing_style": "path"},
             # B2 and R2 reject the newer default checksum headers on some operations
             request_checksum_calculation="when_required",

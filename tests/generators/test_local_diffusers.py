@@ -14,9 +14,9 @@ from PIL import Image
 
 from core.generators.base import GenerationOutcome, GenerationRequest
 from core.generators.local_diffusers import LocalDiffusersGenerator
-from core.jobs import JobStatus
+from core.jobs import JobStatus, NewJob
 from core.parsing import LocalPromptParser, ParsedPrompt
-from core.service import GenerateCommand, GenerationService
+from core.service import GenerationService
 from tests.support.servers import wait_until
 
 TINY_MIN_SIDE = 64
@@ -120,11 +120,12 @@ def test_a_model_that_cannot_load_fails_every_job_with_the_reason(tmp_path, brie
 def test_the_generation_service_stores_the_png_of_a_local_job(generator, sqlite_store, local_store, catalog):
     service = GenerationService(jobs=sqlite_store, objects=local_store, parser=LocalPromptParser(catalog),
                                 generator=generator, catalog=catalog, webhook_url="unused")
-    job = service.create_job("local", GenerateCommand(prompt="a paper crane", style="watercolor", product="sticker",
-                                                      seed=5))
+    # a 64x64 job instead of the sticker's 1328x1328: the tiny model's time is all in the full-size VAE decode
+    brief = service.parse("a paper crane", "watercolor", "sticker").model_copy(update={"width": 64, "height": 64})
+    job = sqlite_store.create(NewJob(user_id="local", prompt="a paper crane", parsed_prompt=brief.model_dump(),
+                                     style=brief.style, product=brief.product, width=64, height=64, seed=5,
+                                     model=generator.model_name))
     sqlite_store.mark_processing(job.id)
-    brief = ParsedPrompt.model_validate(job.parsed_prompt)
-    # 64x64 instead of the sticker's 1328x1328: the tiny model's time is all in the full-size VAE decode
     generator.submit(request_for(job.id, brief, seed=5), service)
     done = wait_until(lambda: (j := sqlite_store.get(job.id)).status is JobStatus.COMPLETED and j, what="completion")
     assert done.seed == 5 and done.model == "qwen-image"

@@ -46,6 +46,15 @@ class StudioPage:
     def brief_field(self, name: str) -> Locator:
         return self.page.locator(f"#brief-{name} textarea, #brief-{name} input").first
 
+    def edit(self, field: Locator, text: str) -> None:
+        """Fill a field and let the page take the new value in before the next click.
+
+        Gradio hands an input's value to its event payloads on the page's next update; two
+        animation frames later it is there (a click straight after a fill can, on a busy
+        machine, still send the old value)."""
+        field.fill(text)
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
     def click(self, elem_id: str) -> None:
         self.page.locator(f"#{elem_id}").click()
 

@@ -50,9 +50,13 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+# one local user makes every job in these tests: the per-user quotas would refuse most of them
+NO_QUOTAS = {"TENKAIGEN_QUOTA_PER_MINUTE": 0, "TENKAIGEN_QUOTA_PER_DAY": 0, "TENKAIGEN_QUOTA_IN_FLIGHT": 0}
+
+
 def start_studio(data_dir: Path, **settings_values: object) -> tuple[RunningStudio, LiveServer]:
     port = free_port()
-    settings = make_settings(data_dir, TENKAIGEN_PUBLIC_URL=f"http://127.0.0.1:{port}", **settings_values)
+    settings = make_settings(data_dir, TENKAIGEN_PUBLIC_URL=f"http://127.0.0.1:{port}", **{**NO_QUOTAS, **settings_values})
     backends = build_backends(settings)
     server = LiveServer(create_app(settings, backends), port=port).start()
     return RunningStudio(server.url, settings, backends), server

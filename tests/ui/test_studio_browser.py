@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
+from core.auth import SqliteAccountStore
 from core.jobs import Job, JobStatus
 from core.stats import window_start
 from tests.support.jobs import KNOWN_JOBS, JobSeeder, Seed
@@ -32,7 +33,7 @@ def generate_and_wait(ui: StudioPage, studio: RunningStudio, button: str = "gene
 
 def test_a_designer_parses_edits_generates_and_sees_the_design_on_the_product(studio_page: StudioPage, studio: RunningStudio):
     ui = studio_page
-    ui.prompt.fill("a cyberpunk samurai with neon lights")
+    ui.edit(ui.prompt, "a cyberpunk samurai with neon lights")
     ui.pick_style("Cyberpunk neon")
     ui.pick_product("Mug (11 oz)")
     expect(ui.page.locator("#product-info")).to_contain_text("Aspect 1.79:1")
@@ -40,19 +41,19 @@ def test_a_designer_parses_edits_generates_and_sees_the_design_on_the_product(st
     final_prompt = ui.brief_field("prompt")
     expect(final_prompt).to_have_value(re.compile("samurai"))
     expect(ui.brief_field("subject")).to_have_value("samurai")
-    final_prompt.fill("samurai emblem, glowing neon, print-ready")
+    ui.edit(final_prompt, "samurai emblem, glowing neon, print-ready")
     job = generate_and_wait(ui, studio)
     expect(ui.mockup).to_be_visible()
     expect(ui.page.locator("#download")).to_be_visible()
     expect(ui.page.locator("#variation")).to_be_visible()
     ui.screenshot("generate-tab.png")
     assert job.status is JobStatus.COMPLETED and job.product == "mug" and job.style == "cyberpunk-neon"
-    assert job.parsed_prompt["prompt"] == "samurai emblem, glowing neon, print-ready"
+    assert job.parsed_prompt["prompt"] == "samurai emblem, glowing neon, print-ready", job.parsed_prompt
 
 
 def test_a_variation_makes_a_new_job_from_the_same_brief(studio_page: StudioPage, studio: RunningStudio):
     ui = studio_page
-    ui.prompt.fill("a red fox in the snow")
+    ui.edit(ui.prompt, "a red fox in the snow")
     first = generate_and_wait(ui, studio)
     expect(ui.page.locator("#variation")).to_be_visible()
     variation = generate_and_wait(ui, studio, button="variation")
@@ -77,7 +78,7 @@ def test_history_lists_the_users_jobs_and_restores_one(studio_page: StudioPage, 
     ui = studio_page
     made = []
     for prompt, product in (("a lighthouse at dusk", "Poster (18×24 in)"), ("a koi pond, ukiyo-e", "Tote bag")):
-        ui.prompt.fill(prompt)
+        ui.edit(ui.prompt, prompt)
         ui.pick_product(product)
         made.append(generate_and_wait(ui, studio))
     older = made[0]
@@ -131,7 +132,7 @@ def test_what_users_and_workers_wrote_is_shown_as_text_never_run(page: Page, stu
     ui.open_tab("admin")
     expect(ui.page.locator("#admin-failures")).to_contain_text(hostile)
     ui.open_tab("generate")
-    ui.prompt.fill(hostile)
+    ui.edit(ui.prompt, hostile)
     ui.click("generate")
     expect(ui.status_rows("completed")).to_have_count(1)
     ui.open_tab("history")
@@ -139,11 +140,25 @@ def test_what_users_and_workers_wrote_is_shown_as_text_never_run(page: Page, stu
     assert ui.page.evaluate("window.__pwned") is None
 
 
-def test_the_admin_tab_is_hidden_from_users_who_are_not_admins(page: Page, tmp_path):
-    running, server = start_studio(tmp_path, TENKAIGEN_ADMIN_USERS="someone-else")
+def test_the_admin_tab_shows_only_for_accounts_with_the_admin_role(browser: Browser, tmp_path):
+    accounts = SqliteAccountStore(tmp_path / "tenkaigen.sqlite3")
+    accounts.add("alice", "alice-pass-1")
+    accounts.add("root", "root-pass-1", is_admin=True)
+    accounts.close()
+    running, server = start_studio(tmp_path)  # an account exists: auto mode signs users in
     try:
-        ui = StudioPage(page, running.url).open()
-        expect(ui.tab_button("history")).to_be_visible()
-        expect(ui.tab_button("admin")).to_have_count(0)
+        for name, password, is_admin in (("alice", "alice-pass-1", False), ("root", "root-pass-1", True)):
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(running.url)
+            page.get_by_label("username").fill(name)
+            page.get_by_label("password").fill(password)
+            page.get_by_role("button", name="Login").click()
+            ui = StudioPage(page, running.url)
+            ui.edit(ui.prompt, "a fox")
+            ui.click("parse")  # a round trip after the page's load events
+            expect(ui.brief_field("subject")).to_have_value("fox")
+            expect(ui.tab_button("admin")).to_have_count(1 if is_admin else 0)
+            context.close()
     finally:
         server.stop()

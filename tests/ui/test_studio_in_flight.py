@@ -31,7 +31,7 @@ def newest_job(studio: HeldStudio) -> Job:
 
 def test_a_running_job_is_canceled_from_the_page(page: Page, held_studio: HeldStudio):
     ui = StudioPage(page, held_studio.url).open()
-    ui.prompt.fill("a fox that takes its time")
+    ui.edit(ui.prompt, "a fox that takes its time")
     ui.click("generate")
     expect(ui.status_rows("processing")).to_have_count(1)
     expect(ui.status_rows("processing")).to_contain_text("Generating")
@@ -55,7 +55,7 @@ def post_webhook(studio: HeldStudio, payload: WebhookPayload) -> None:
 
 def test_the_workers_progress_streams_in_place_until_the_design_arrives(page: Page, held_studio: HeldStudio):
     ui = StudioPage(page, held_studio.url).open()
-    ui.prompt.fill("a lantern festival")
+    ui.edit(ui.prompt, "a lantern festival")
     ui.pick_product("Sticker (4×4 in)")
     ui.click("generate")
     expect(ui.status_rows("processing")).to_contain_text("Generating")
@@ -83,7 +83,7 @@ def test_twenty_jobs_in_flight_from_several_sessions_leave_the_page_responsive(b
         pages = []
         for number, context in enumerate(contexts):
             ui = StudioPage(context.new_page(), held_studio.url).open()
-            ui.prompt.fill(f"a patient owl number {number}")
+            ui.edit(ui.prompt, f"a patient owl number {number}")
             ui.set_images(4)
             ui.click("generate")
             pages.append(ui)
@@ -96,7 +96,7 @@ def test_twenty_jobs_in_flight_from_several_sessions_leave_the_page_responsive(b
             expect(ui.status_rows("processing")).to_have_count(4)
 
         fresh = StudioPage(browser.new_page(), held_studio.url).open()
-        fresh.prompt.fill("a quick heron")
+        fresh.edit(fresh.prompt, "a quick heron")
         fresh.click("parse")
         expect(fresh.brief_field("subject")).to_have_value("quick heron")
         fresh.open_tab("history")

@@ -1,0 +1,147 @@
+"""Local accounts (the embedded alternative to Supabase), kept in the jobs database.
+
+The table is `tenkaigen_users` (not `users`, which a Supabase project often has already):
+SQLite creates it itself, Postgres gets it from `sql/020_accounts_and_quotas.sql`.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from psycopg.errors import UniqueViolation
+from psycopg_pool import ConnectionPool
+
+from core.auth.passwords import MIN_PASSWORD_CHARS, hash_password, verify_password
+from core.errors import InvalidRequest
+
+ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# checked when the name is unknown, so an unknown name costs as long as a wrong password
+_DUMMY_HASH = hash_password("no such account")
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    is_admin: bool
+
+
+class AccountStore(Protocol):
+    """Named accounts with hashed passwords; the name is the user id of their jobs."""
+
+    def add(self, name: str, password: str, is_admin: bool = False) -> Account:
+        """Create an account; InvalidRequest for a bad or taken name or a short password."""
+        ...
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        """The account when the password matches, else None."""
+        ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def check_new_account(name: str, password: str) -> None:
+    if not ACCOUNT_NAME.match(name):
+        raise InvalidRequest(
+            "account name must be 1-64 characters of letters, digits and . _ @ -, starting with a letter or digit"
+        )
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidRequest(f"password must be at least {MIN_PASSWORD_CHARS} characters")
+
+
+_SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tenkaigen_users (
+    name           TEXT PRIMARY KEY,
+    password_hash  TEXT NOT NULL,
+    is_admin       INTEGER NOT NULL DEFAULT 0,
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
+)
+"""
+
+
+class SqliteAccountStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        with self._lock:
+            self._conn.execute(_SQLITE_SCHEMA)
+
+    def add(self, name: str, password: str, is_admin: bool = False) -> Account:
+        check_new_account(name, password)
+        try:
+            with self._lock:
+                self._conn.execute(
+                    "INSERT INTO tenkaigen_users (name, password_hash, is_admin) VALUES (?, ?, ?)",
+                    (name, hash_password(password), int(is_admin)),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise InvalidRequest(f"account {name!r} already exists") from exc
+        return Account(name, is_admin)
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT password_hash, is_admin FROM tenkaigen_users WHERE name = ?", (name,)
+            ).fetchone()
+        if row is None:
+            verify_password(password, _DUMMY_HASH)
+            return None
+        if not verify_password(password, row[0]):
+            return None
+        return Account(name, bool(row[1]))
+
+    def count(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM tenkaigen_users").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class PostgresAccountStore:
+    """Accounts in the Postgres jobs database, usually on the job store's pool (which closes it)."""
+
+    def __init__(self, pool: ConnectionPool, owns_pool: bool = False) -> None:
+        self._pool = pool
+        self._owns_pool = owns_pool
+
+    def add(self, name: str, password: str, is_admin: bool = False) -> Account:
+        check_new_account(name, password)
+        try:
+            with self._pool.connection() as conn:
+                conn.execute(
+                    "INSERT INTO tenkaigen_users (name, password_hash, is_admin) VALUES (%s, %s, %s)",
+                    (name, hash_password(password), is_admin),
+                )
+        except UniqueViolation as exc:
+            raise InvalidRequest(f"account {name!r} already exists") from exc
+        return Account(name, is_admin)
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT password_hash, is_admin FROM tenkaigen_users WHERE name = %s", (name,)
+            ).fetchone()
+        if row is None:
+            verify_password(password, _DUMMY_HASH)
+            return None
+        if not verify_password(password, row["password_hash"]):
+            return None
+        return Account(name, bool(row["is_admin"]))
+
+    def count(self) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute("SELECT COUNT(*) AS n FROM tenkaigen_users").fetchone()["n"]
+
+    def close(self) -> None:
+        if self._owns_pool:
+            self._pool.close()

@@ -1,0 +1,111 @@
+"""Per-user limits: counted in the database, race-free, answered 429 with Retry-After."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import create_app
+from core.errors import QuotaExceeded
+from core.jobs import JobStore
+from core.jobs.postgres_store import PostgresJobStore, open_pool
+from core.quotas import QuotaLimits, QuotaUsage, check_quota
+from tests.jobs.test_job_stores import new_job
+from tests.support.apps import make_settings
+
+NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def usage(**counts) -> QuotaUsage:
+    return QuotaUsage(now=NOW, **{"last_minute": 0, "last_day": 0, "in_flight": 0, **counts})
+
+
+def test_under_every_limit_passes_and_zero_means_unlimited():
+    check_quota(usage(last_minute=9, last_day=199, in_flight=3), QuotaLimits(10, 200, 4))
+    check_quota(usage(last_minute=10_000, last_day=10_000, in_flight=10_000), QuotaLimits(0, 0, 0))
+    assert QuotaLimits().unlimited and not QuotaLimits(per_day=1).unlimited
+
+
+def test_the_minute_limit_says_when_the_oldest_job_leaves_the_window():
+    with pytest.raises(QuotaExceeded) as refused:
+        check_quota(usage(last_minute=10, oldest_in_minute=NOW - timedelta(seconds=45)), QuotaLimits(per_minute=10))
+    assert refused.value.retry_after == 15
+    assert "10 designs per minute" in str(refused.value)
+
+
+def test_the_day_limit_says_when_a_slot_frees():
+    with pytest.raises(QuotaExceeded) as refused:
+        check_quota(usage(last_day=200, oldest_in_day=NOW - timedelta(hours=20)), QuotaLimits(per_day=200))
+    assert refused.value.retry_after == 4 * 3600
+    assert "4 h 0 min" in str(refused.value)
+
+
+def test_the_in_flight_limit_asks_to_wait_for_a_job():
+    with pytest.raises(QuotaExceeded, match="in progress") as refused:
+        check_quota(usage(in_flight=4), QuotaLimits(in_flight=4))
+    assert refused.value.retry_after >= 1
+
+
+def test_a_store_refuses_the_job_over_the_minute_limit_until_the_window_moves(job_store: JobStore):
+    limits = QuotaLimits(per_minute=2)
+    for _ in range(2):
+        job_store.create_within_quota(new_job(), limits)
+    with pytest.raises(QuotaExceeded) as refused:
+        job_store.create_within_quota(new_job(), limits)
+    assert 55 <= refused.value.retry_after <= 60
+    job_store.create_within_quota(new_job(user_id="bob"), limits)  # limits are per user
+    later = datetime.now(UTC) + timedelta(seconds=61)
+    job_store.create_within_quota(new_job(), limits, now=later)
+    assert len(job_store.list_for_user("alice")) == 3
+
+
+def test_a_store_counts_pending_and_processing_as_in_flight(job_store: JobStore):
+    limits = QuotaLimits(in_flight=2)
+    first = job_store.create_within_quota(new_job(), limits)
+    job_store.mark_processing(job_store.create_within_quota(new_job(), limits).id)
+    with pytest.raises(QuotaExceeded):
+        job_store.create_within_quota(new_job(), limits)
+    job_store.mark_canceled(first.id)
+    job_store.create_within_quota(new_job(), limits)
+    assert job_store.quota_usage("alice").in_flight == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_concurrent_submissions_from_two_processes_never_overshoot_the_limit(pg_store, pg_url):
+    other_process = PostgresJobStore(open_pool(pg_url, max_size=8))
+    stores = [pg_store, other_process]
+    limits = QuotaLimits(per_minute=5)
+    created, refused = [], []
+    start = threading.Barrier(16)
+
+    def submit(i: int) -> None:
+        start.wait()
+        try:
+            created.append(stores[i % 2].create_within_quota(new_job(user_id="racer"), limits).id)
+        except QuotaExceeded:
+            refused.append(i)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    other_process.close()
+    assert (len(created), len(refused)) == (5, 11)
+    assert len(pg_store.list_for_user("racer", limit=100)) == 5
+
+
+def test_over_the_limit_the_api_answers_429_with_retry_after(tmp_path):
+    settings = make_settings(tmp_path, TENKAIGEN_QUOTA_PER_MINUTE=2, TENKAIGEN_QUOTA_IN_FLIGHT=0)
+    body = {"prompt": "a red fox", "style": "anime", "product": "mug"}
+    with TestClient(create_app(settings)) as client:
+        assert [client.post("/api/generate", json=body).status_code for _ in range(2)] == [202, 202]
+        refused = client.post("/api/generate", json=body)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "2 designs per minute" in refused.json()["detail"]
+        assert client.get("/api/me").json()["quota"]["used_last_minute"] == 2
