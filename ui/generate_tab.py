@@ -8,7 +8,7 @@ generator that awaits between polls, so a watched job holds no worker thread.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -283,7 +283,7 @@ def _wire(ctx: StudioContext, tab: GenerateTab, parse: gr.Button, generate: gr.B
 
     cancel.click(cancel_jobs, tab.batch_ids, None, api_name="cancel")
 
-    def rerun(keep_seed: bool):  # noqa: ANN202 - a Gradio handler factory
+    def rerun(keep_seed: bool) -> Callable[..., AsyncIterator[list[Any]]]:
         @readable_errors
         async def run_again(current: str | None, request: gr.Request) -> AsyncIterator[list[Any]]:
             if not current:
@@ -341,9 +341,9 @@ async def _stream(ctx: StudioContext, user: str, job_ids: list[str]) -> AsyncIte
     The first completed design (with its mockup and download) is shown as soon as it
     exists; the batch gallery fills in as the others finish.
     """
-    service = ctx.service
     shown_id: str | None = None
     many = len(job_ids) > 1
+    tiles_for: tuple[JobStatus, ...] = ()
     yield [message_html("queued", "Submitted…"), None, None, gr.DownloadButton(value=None, visible=False),
            gr.Gallery(value=[], visible=many), job_ids, job_ids[0]]
     started = anyio.current_time()
@@ -359,7 +359,8 @@ async def _stream(ctx: StudioContext, user: str, job_ids: list[str]) -> AsyncIte
                 update[6] = first_done.id
             elif all(v.job.status.is_terminal for v in views):
                 update[6] = views[0].job.id
-        if many:
+        if many and tuple(v.job.status for v in views) != tiles_for:  # the gallery changes with a status
+            tiles_for = tuple(v.job.status for v in views)
             update[4] = await anyio.to_thread.run_sync(lambda: [ctx.files.thumbnail(v.job) for v in views])
         yield update
         if all(v.job.status.is_terminal for v in views):

@@ -9,12 +9,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from core.auth import SqliteAccountStore
-from core.jobs import Job, JobStatus
+from core.jobs import Job, JobStatus, NewJob
 from core.stats import window_start
 from tests.support.jobs import KNOWN_JOBS, JobSeeder, Seed
 from tests.support.servers import wait_until
 from tests.support.studio_page import StudioPage
 from tests.ui.conftest import RunningStudio, start_studio
+from ui.history_tab import PAGE_SIZE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -96,6 +97,26 @@ def test_history_lists_the_users_jobs_and_restores_one(studio_page: StudioPage, 
     expect(ui.brief_field("prompt")).to_have_value(older.parsed_prompt["prompt"])
     expect(ui.design).to_be_visible()
     expect(ui.mockup).to_be_visible()
+
+
+def test_history_pages_through_older_jobs(studio_page: StudioPage, studio: RunningStudio):
+    jobs, user = studio.backends.jobs, studio.settings.local_user
+    for number in range(PAGE_SIZE + 1):
+        job = jobs.create(NewJob(user_id=user, prompt=f"an old idea {number}", style="anime", product="mug",
+                                 width=1664, height=928))
+        jobs.mark_canceled(job.id)
+    total = len(jobs.list_for_user(user, limit=1000))
+    ui = studio_page
+    ui.open_tab("history")
+    items = ui.page.locator("#history-gallery .thumbnail-item")
+    expect(items).to_have_count(PAGE_SIZE)
+    expect(ui.page.locator("#history-previous")).to_be_disabled()
+    ui.click("history-next")
+    expect(ui.page.locator("#history-page")).to_contain_text("Page 2")
+    expect(items).to_have_count(min(PAGE_SIZE, total - PAGE_SIZE))
+    expect(ui.page.locator("#history-gallery")).to_contain_text("canceled · Anime · Mug (11 oz) — an old idea 0")
+    ui.click("history-previous")
+    expect(ui.page.locator("#history-page")).to_contain_text("Page 1")
 
 
 def test_the_admin_tab_totals_match_the_database(page: Page, studio: RunningStudio):
