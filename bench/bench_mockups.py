@@ -11,11 +11,41 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from dataclasses import dataclass
 
 from core.catalog import load_catalog
-from core.generators.draft_renderer import render_draft
+from core.generators.draft_art import render_draft
 from core.mockups import render_mockup
 from core.parsing import LocalPromptParser
+
+
+@dataclass(frozen=True)
+class MockupTiming:
+    product: str
+    design_size: str
+    first_ms: float
+    warm_median_ms: float
+    warm_max_ms: float
+
+
+def run(runs: int = 10, size: int = 640) -> list[MockupTiming]:
+    catalog = load_catalog()
+    prompts = LocalPromptParser(catalog)
+    style = catalog.style("cyberpunk-neon")
+    timings = []
+    for product in catalog.products.values():
+        brief = prompts.parse("a cyberpunk samurai with neon lights", style.id, product.id)
+        design = render_draft(brief, style.palette, brief.width, brief.height, 7)
+        started = time.perf_counter()
+        render_mockup(design, product, size)
+        first = (time.perf_counter() - started) * 1000
+        warm = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            render_mockup(design, product, size)
+            warm.append((time.perf_counter() - started) * 1000)
+        timings.append(MockupTiming(product.id, f"{brief.width}x{brief.height}", first, statistics.median(warm), max(warm)))
+    return timings
 
 
 def main() -> None:
@@ -23,23 +53,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10, help="warm renders per product")
     parser.add_argument("--size", type=int, default=640, help="mockup side in pixels")
     args = parser.parse_args()
-    catalog = load_catalog()
-    prompts = LocalPromptParser(catalog)
-    style = catalog.style("cyberpunk-neon")
     print(f"{'product':<12} {'design':>10} {'first ms':>9} {'warm median ms':>15} {'warm max ms':>12}")
-    for product in catalog.products.values():
-        brief = prompts.parse("a cyberpunk samurai with neon lights", style.id, product.id)
-        design = render_draft(brief, style.palette, brief.width, brief.height, 7)
-        started = time.perf_counter()
-        render_mockup(design, product, args.size)
-        first = (time.perf_counter() - started) * 1000
-        warm = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            render_mockup(design, product, args.size)
-            warm.append((time.perf_counter() - started) * 1000)
-        size = f"{brief.width}x{brief.height}"
-        print(f"{product.id:<12} {size:>10} {first:>9.0f} {statistics.median(warm):>15.0f} {max(warm):>12.0f}")
+    for t in run(args.runs, args.size):
+        print(f"{t.product:<12} {t.design_size:>10} {t.first_ms:>9.0f} {t.warm_median_ms:>15.0f} {t.warm_max_ms:>12.0f}")
 
 
 if __name__ == "__main__":

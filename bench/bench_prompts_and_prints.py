@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.catalog import Catalog, Product, load_catalog  # noqa: E402
-from core.generators.draft_renderer import render_draft  # noqa: E402
+from core.generators.draft_art import render_draft  # noqa: E402
 from core.parsing import LocalPromptParser  # noqa: E402
 from core.parsing.cache import BriefCache  # noqa: E402
 from core.parsing.gemini import GeminiPromptParser  # noqa: E402

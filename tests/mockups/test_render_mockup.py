@@ -74,3 +74,11 @@ def test_bytes_that_are_not_an_image_are_refused(catalog):
 def test_an_unreasonable_size_is_refused(catalog):
     with pytest.raises(InvalidRequest, match="mockup size"):
         render_mockup(solid_png(64, 64), catalog.product("mug"), size=10_000)
+
+
+def test_the_mockup_bench_runs_for_every_product(catalog):
+    from bench.bench_mockups import run
+
+    timings = run(runs=1, size=128)
+    assert [t.product for t in timings] == list(catalog.products)
+    assert all(t.first_ms > 0 and t.warm_median_ms > 0 for t in timings)
