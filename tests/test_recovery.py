@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import threading
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from fastapi.testclient import TestClient
 from app import create_app
 from core.catalog import Catalog
 from core.errors import InvalidTransition
-from core.generators import GenerationOutcome, GenerationRequest, ResultSink
+from core.generators import GenerationOutcome
 from core.jobs import JobStatus, JobStore
 from core.jobs.postgres_store import PostgresJobStore, open_pool
 from core.parsing import LocalPromptParser
@@ -26,23 +25,10 @@ from core.webhooks import WebhookPayload, WebhookSigner
 from tests.jobs.test_job_stores import new_job
 from tests.support.apps import make_settings
 from tests.support.fake_worker import FakeWorker, solid_png
+from tests.support.generators import RecordingGenerator
 from tests.support.servers import LiveServer, wait_until
 
 LATER = timedelta(hours=1)
-
-
-@dataclass
-class RecordingGenerator:
-    """Takes every job and reports nothing: the test decides what happens next."""
-
-    model_name: str = "recording"
-    requests: list[GenerationRequest] = field(default_factory=list)
-
-    def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
-        self.requests.append(request)
-
-    def close(self) -> None:
-        pass
 
 
 def make_service(job_store: JobStore, catalog: Catalog, tmp_path: Path) -> tuple[GenerationService, RecordingGenerator]:
