@@ -6,6 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.support.servers import wait_until
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
 
 
@@ -39,9 +41,16 @@ class StudioPage:
     def set_images(self, count: int) -> None:
         self.open_advanced()
         field = self.page.locator("#images input[type=number]")
-        field.fill(str(count))
-        field.press("Enter")
-        expect(field).to_have_value(str(count))
+
+        def taken() -> bool:
+            # a slider still mounting in the just-opened accordion can come back with its
+            # first value: set it again until it holds across a page update
+            field.fill(str(count))
+            field.press("Enter")
+            self.settle()
+            return field.input_value() == str(count)
+
+        wait_until(taken, timeout_s=20, interval_s=0.2, what=f"the number of images to hold {count}")
 
     def brief_field(self, name: str) -> Locator:
         return self.page.locator(f"#brief-{name} textarea, #brief-{name} input").first
@@ -53,6 +62,10 @@ class StudioPage:
         animation frames later it is there (a click straight after a fill can, on a busy
         machine, still send the old value)."""
         field.fill(text)
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait two animation frames: what the page was updating is done."""
         self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
     def click(self, elem_id: str) -> None:
