@@ -15,11 +15,6 @@ from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
 from core.jobs.transitions import TransitionMethods, TransitionWrite
 from core.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
-
-# advisory lock namespace (int4) for the per-user quota check; the key is hashtext(user_id)
-_QUOTA_LOCK_NAMESPACE = 7461
-# the caller's clock when given (tests), else the database's: one clock for every process
-_NOW = "COALESCE(%(now)s::timestamptz, now())"
 from core.stats import (
     RECENT_FAILURES_LIMIT,
     DayCount,
@@ -30,6 +25,11 @@ from core.stats import (
     as_utc,
     assemble_job_stats,
 )
+
+# advisory lock namespace (int4) for the per-user quota check; the key is hashtext(user_id)
+_QUOTA_LOCK_NAMESPACE = 7461
+# the caller's clock when given (tests), else the database's: one clock for every process
+_NOW = "COALESCE(%(now)s::timestamptz, now())"
 
 _COLUMNS = (
     "id::text AS id, user_id, prompt, parsed_prompt, style, product, status, width, height, seed, "
