@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
-from core.jobs.transitions import TransitionMethods, TransitionWrite
+from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
 from core.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
 from core.stats import (
     RECENT_FAILURES_LIMIT,
@@ -30,6 +30,9 @@ from core.stats import (
 _QUOTA_LOCK_NAMESPACE = 7461
 # the caller's clock when given (tests), else the database's: one clock for every process
 _NOW = "COALESCE(%(now)s::timestamptz, now())"
+
+# now - started_at, for the job being finished by the same statement
+_PROCESSING_TIME_MS = "GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int"
 
 _COLUMNS = (
     "id::text AS id, user_id, prompt, parsed_prompt, style, product, status, width, height, seed, "
@@ -166,12 +169,12 @@ class PostgresJobStore(TransitionMethods):
         """Fail every processing job not updated (started, progress) for `older_than_s`."""
         query = (
             "UPDATE generation_jobs SET status = 'failed', error = %(error)s, completed_at = now(), "
-            "processing_time_ms = GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int "
+            f"processing_time_ms = {_PROCESSING_TIME_MS} "
             f"WHERE status = 'processing' AND updated_at < {_NOW} - make_interval(secs => %(age)s) "
             f"RETURNING {_COLUMNS}"
         )
         with self._pool.connection() as conn:
-            rows = conn.execute(query, {"now": now, "age": older_than_s, "error": error[:2000]}).fetchall()
+            rows = conn.execute(query, {"now": now, "age": older_than_s, "error": clipped_error(error)}).fetchall()
         return [Job.model_validate(r) for r in rows]
 
     @staticmethod
@@ -266,11 +269,7 @@ class PostgresJobStore(TransitionMethods):
         if write.stamp_completed:
             assignments.append(sql.SQL("completed_at = now()"))
         if write.measure_processing_time:
-            assignments.append(
-                sql.SQL(
-                    "processing_time_ms = GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int"
-                )
-            )
+            assignments.append(sql.SQL(f"processing_time_ms = {_PROCESSING_TIME_MS}"))
         query = sql.SQL("UPDATE generation_jobs SET {} WHERE id = %s AND status = ANY(%s) RETURNING " + _COLUMNS).format(
             sql.SQL(", ").join(assignments)
         )

@@ -14,7 +14,7 @@ from typing import Any
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
 from core.jobs.status import JobStatus
-from core.jobs.transitions import TransitionMethods, TransitionWrite
+from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
 from core.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
 from core.stats import (
     RECENT_FAILURES_LIMIT,
@@ -27,6 +27,13 @@ from core.stats import (
     assemble_job_stats,
     interpolate,
     percentile_position,
+)
+
+
+# now (the one parameter) - started_at, for the job being finished by the same statement
+_PROCESSING_TIME_MS = (
+    "CASE WHEN started_at IS NULL THEN NULL "
+    "ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END"
 )
 
 
@@ -190,10 +197,9 @@ class SqliteJobStore(TransitionMethods):
         with self._lock:
             rows = self._conn.execute(
                 "UPDATE generation_jobs SET status = 'failed', error = ?, completed_at = ?, updated_at = ?, "
-                "processing_time_ms = CASE WHEN started_at IS NULL THEN NULL "
-                "ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END "
+                f"processing_time_ms = {_PROCESSING_TIME_MS} "
                 "WHERE status = 'processing' AND updated_at < ? RETURNING *",
-                (error[:2000], stamp, stamp, stamp, cutoff),
+                (clipped_error(error), stamp, stamp, stamp, cutoff),
             ).fetchall()
         return [_row_to_job(r) for r in rows]
 
@@ -261,10 +267,7 @@ class SqliteJobStore(TransitionMethods):
             assignments.append("completed_at = ?")
             params.append(now)
         if write.measure_processing_time:
-            assignments.append(
-                "processing_time_ms = CASE WHEN started_at IS NULL THEN NULL "
-                "ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END"
-            )
+            assignments.append(f"processing_time_ms = {_PROCESSING_TIME_MS}")
             params.append(now)
         sources = write.sources
         sql = (

@@ -13,6 +13,13 @@ from typing import Any
 from core.jobs.models import Job
 from core.jobs.status import JobStatus, sources_of
 
+MAX_ERROR_CHARS = 2000
+
+
+def clipped_error(error: str) -> str:
+    """The error text as stored: long worker tracebacks are cut, not refused."""
+    return error[:MAX_ERROR_CHARS]
+
 
 @dataclass(frozen=True)
 class TransitionWrite:
@@ -44,7 +51,7 @@ def completed_write(storage_key: str, image_url: str, seed: int | None) -> Trans
 
 def failed_write(error: str) -> TransitionWrite:
     return TransitionWrite(
-        JobStatus.FAILED, {"error": error[:2000]}, stamp_completed=True, measure_processing_time=True
+        JobStatus.FAILED, {"error": clipped_error(error)}, stamp_completed=True, measure_processing_time=True
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from modal_app.inference import EngineConfig, QwenImageEngine
+from tests.support.servers import LiveServer
+from tests.worker.receiver import HOOK_PATH, WebhookReceiver
 from tests.worker.tiny_qwen import save_tiny_pipeline
 
 TINY_MIN_SIDE = 64
@@ -23,3 +26,12 @@ def tiny_engine(tiny_model_dir: Path) -> QwenImageEngine:
     engine = QwenImageEngine(EngineConfig(model=str(tiny_model_dir), min_side=TINY_MIN_SIDE))
     engine.load()
     return engine
+
+
+@pytest.fixture
+def receiver(webhook_secret: str) -> Iterator[WebhookReceiver]:
+    """A webhook endpoint on loopback that checks signatures and keeps what it receives."""
+    hooks = WebhookReceiver(secret=webhook_secret)
+    with LiveServer(hooks.app()) as server:
+        hooks.url = server.url + HOOK_PATH
+        yield hooks

@@ -9,8 +9,7 @@ import pytest
 
 from core.webhooks import WebhookPayload
 from modal_app.webhook_delivery import DEFAULT_BACKOFF_S, DeliveryOutcome, WebhookSender, is_retryable
-from tests.support.servers import LiveServer, free_port
-from tests.worker.receiver import HOOK_PATH, WebhookReceiver
+from tests.support.servers import free_port
 
 FAILED = WebhookPayload(job_id="job-1", status="failed", error="`width` must be a multiple of 16")
 
@@ -25,14 +24,6 @@ def test_the_default_schedule_tries_at_least_five_times_over_a_few_minutes():
                                                (400, False), (401, False), (404, False), (413, False), (422, False)])
 def test_server_errors_timeouts_and_throttling_are_retried_other_client_errors_are_not(status, retry):
     assert is_retryable(status) is retry
-
-
-@pytest.fixture
-def receiver(webhook_secret: str) -> Iterator[WebhookReceiver]:
-    hooks = WebhookReceiver(secret=webhook_secret)
-    with LiveServer(hooks.app()) as server:
-        hooks.url = server.url + HOOK_PATH
-        yield hooks
 
 
 @pytest.fixture

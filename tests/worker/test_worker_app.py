@@ -25,19 +25,11 @@ from core.webhooks import SignedRequestAuth, generate_webhook_secret
 from modal_app.worker_app import create_worker_app
 from tests.support.servers import LiveServer, wait_until
 from tests.worker.engines import FailingEngine, GatedEngine
-from tests.worker.receiver import HOOK_PATH, WebhookReceiver
+from tests.worker.receiver import WebhookReceiver
 
 pytestmark = pytest.mark.slow
 
 NO_WAIT = (0.0, 0.0, 0.0, 0.0, 0.0)
-
-
-@pytest.fixture
-def receiver(webhook_secret: str) -> Iterator[WebhookReceiver]:
-    hooks = WebhookReceiver(secret=webhook_secret)
-    with LiveServer(hooks.app()) as server:
-        hooks.url = server.url + HOOK_PATH
-        yield hooks
 
 
 @contextmanager
