@@ -48,12 +48,12 @@ from core.auth import (
 )
 from core.catalog import Catalog, load_catalog
 from core.catalog.refresh import refresh_print_files
-from core.costs import estimate_monthly_costs
-from core.dashboard import DashboardService
+from core.ops.costs import estimate_monthly_costs
+from core.ops.dashboard import DashboardService
 from core.errors import InvalidRequest, StorageError
-from core.generators import DraftGenerator, Generator, ModalGenerator
+from core.generators import DraftGenerator, Generator, RemoteWorkerDispatcher
 from core.generators.local_diffusers import LocalDiffusersGenerator
-from core.generators.modal import exponential_backoff
+from core.generators.remote_worker import exponential_backoff
 from core.jobs import JobStore
 from core.jobs.migrations import apply_migrations, migration_names
 from core.jobs.postgres_store import PostgresJobStore, open_pool
@@ -63,18 +63,18 @@ from core.ops.lifecycle import current_rules, is_b2_endpoint, set_expiry, summar
 from core.parsing import LocalPromptParser, PromptParser
 from core.parsing.cache import BriefCache
 from core.parsing.gemini import GeminiPromptParser
-from core.policy import PromptPolicy, load_policy
-from core.printful import PrintfulClient
-from core.quotas import QuotaLimits
+from core.catalog.policy import PromptPolicy, load_policy
+from core.catalog.printful import PrintfulClient
+from core.jobs.quotas import QuotaLimits
 from core.settings import Settings
-from core.stats import DEFAULT_WINDOW_DAYS, window_start
+from core.ops.stats import DEFAULT_WINDOW_DAYS, window_start
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, make_s3_client
-from core.webhooks import ensure_webhook_secret
+from core.worker_contract.webhooks import ensure_webhook_secret
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from core.service import GenerationService
+    from core.jobs.service import GenerationService
     from ui.files import StudioFiles
 
 log = logging.getLogger("tenkaigen")
@@ -183,7 +183,7 @@ def build_object_store(settings: Settings) -> ObjectStore:
 
 def build_generator(settings: Settings, catalog: Catalog, webhook_secret: str) -> Generator:
     if settings.modal_generate_endpoint:
-        return ModalGenerator(
+        return RemoteWorkerDispatcher(
             settings.modal_generate_endpoint,
             webhook_secret,
             timeout_s=settings.http_timeout_s,
@@ -269,8 +269,8 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
     from api.routes import catalog as catalog_routes
     from api.routes import generate as generate_routes
     from api.routes import account as account_routes
-    from core.recovery import JobRecovery, RecoveryLoop, RecoveryPolicy
-    from core.service import GenerationService, ServiceLimits
+    from core.jobs.recovery import JobRecovery, RecoveryLoop, RecoveryPolicy
+    from core.jobs.service import GenerationService, ServiceLimits
     from ui.files import StudioFiles
 
     backends = backends or build_backends(settings)

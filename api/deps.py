@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.auth import Authenticator, Identity
 from core.errors import Forbidden
-from core.service import GenerationService
+from core.jobs.service import GenerationService
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from core.generators.draft_art import render_draft  # noqa: E402
 from core.parsing import LocalPromptParser  # noqa: E402
 from core.parsing.cache import BriefCache  # noqa: E402
 from core.parsing.gemini import GeminiPromptParser  # noqa: E402
-from core.policy import load_policy  # noqa: E402
-from core.printfiles import remove_background, render_print_file  # noqa: E402
+from core.catalog.policy import load_policy  # noqa: E402
+from core.printing.printfiles import remove_background, render_print_file  # noqa: E402
 
 PROMPTS = (
     "A cyberpunk samurai with neon lights",

@@ -59,7 +59,7 @@ def run_worker(port: int, secret: str, apps: list[str], fail_rate: float, dup_ra
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from core.webhooks import WebhookPayload, WebhookSigner
+    from core.worker_contract.webhooks import WebhookPayload, WebhookSigner
 
     rng = random.Random(seed)
     signer = WebhookSigner(secret)
@@ -317,7 +317,7 @@ def main() -> int:
         run_worker(args.port, args.secret, args.apps.split(","), args.fail_rate, args.dup_rate, args.seed)
         return 0
 
-    from core.webhooks import generate_webhook_secret
+    from core.worker_contract.webhooks import generate_webhook_secret
 
     workdir = Path(tempfile.mkdtemp(prefix="tenkaigen-load-"))
     services = Services(workdir)

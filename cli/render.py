@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from core.costs import (
+from core.ops.costs import (
     B2_EGRESS_USD_PER_GB,
     B2_STORAGE_USD_PER_GB_MONTH,
     R2_STORAGE_USD_PER_GB_MONTH,
@@ -16,7 +16,7 @@ from core.costs import (
 )
 from core.ops.doctor import CheckResult
 from core.ops.lifecycle import LifecycleChange, RuleSummary
-from core.stats import JobStats
+from core.ops.stats import JobStats
 from core.storage import StorageUsage
 
 

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from core.webhooks import WebhookPayload, WebhookProgress
+from core.worker_contract.webhooks import WebhookPayload, WebhookProgress
 from modal_app.inference import (
     GenerationCanceled,
     InferenceError,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from core.webhooks import WebhookPayload, WebhookSigner
+from core.worker_contract.webhooks import WebhookPayload, WebhookSigner
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError
 
 from core.errors import WebhookRejected
-from core.webhooks import is_placeholder_secret, verify_signature
+from core.worker_contract.webhooks import is_placeholder_secret, verify_signature
 from modal_app.inference import MAX_SEED, MAX_STEPS, InferenceRequest
 from modal_app.job_runner import GenerationWorker, ImageEngine, QueueFull, WorkerJob
 from modal_app.webhook_delivery import DEFAULT_BACKOFF_S, WebhookSender

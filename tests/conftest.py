@@ -19,7 +19,7 @@ from core.jobs.migrations import apply_migrations
 from core.jobs.postgres_store import PostgresJobStore, open_pool
 from core.jobs.sqlite_store import SqliteJobStore
 from core.storage import LocalObjectStore, S3ObjectStore, make_s3_client
-from core.webhooks import generate_webhook_secret
+from core.worker_contract.webhooks import generate_webhook_secret
 from tests.support.servers import free_port
 
 PG_ADMIN_URL = os.environ.get("TENKAIGEN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -19,7 +19,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from app import create_app
-from core.webhooks import WebhookPayload, WebhookSigner
+from core.worker_contract.webhooks import WebhookPayload, WebhookSigner
 from tests.conftest import S3_TEST_KEY, public_read_policy
 from tests.support.apps import make_settings, s3_settings
 from tests.support.fake_worker import solid_png

@@ -11,8 +11,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from core.costs import B2_STORAGE_USD_PER_GB_MONTH, R2_STORAGE_USD_PER_GB_MONTH, R2_USD_PER_MILLION_WRITES
-from core.dashboard import WINDOWS, DashboardReport
+from core.ops.costs import B2_STORAGE_USD_PER_GB_MONTH, R2_STORAGE_USD_PER_GB_MONTH, R2_USD_PER_MILLION_WRITES
+from core.ops.dashboard import WINDOWS, DashboardReport
 from ui.context import StudioContext
 from ui.errors import readable_errors
 

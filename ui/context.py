@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import gradio as gr
 
 from core.auth import Identity
-from core.dashboard import DashboardService
-from core.service import GenerationService
+from core.ops.dashboard import DashboardService
+from core.jobs.service import GenerationService
 from ui.files import StudioFiles
 
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.jobs import Job, JobStatus
-from core.previews import render_status_tile, render_thumbnail
-from core.service import GenerationService
+from core.mockups.previews import render_status_tile, render_thumbnail
+from core.jobs.service import GenerationService
 
 
 class StudioFiles:

@@ -19,7 +19,7 @@ from core.catalog import Product
 from core.errors import InvalidTransition
 from core.jobs import Job, JobStatus
 from core.parsing import ParsedPrompt
-from core.service import MAX_BATCH, MAX_SEED, GenerateCommand
+from core.jobs.service import MAX_BATCH, MAX_SEED, GenerateCommand
 from ui.context import StudioContext
 from ui.errors import readable_errors
 from ui.job_status import JobView, message_html, status_html

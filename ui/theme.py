@@ -12,7 +12,7 @@ import json
 import gradio as gr
 
 from core.catalog import Catalog
-from core.previews import render_swatch
+from core.mockups.previews import render_swatch
 
 
 def studio_theme() -> gr.themes.Base:

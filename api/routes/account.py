@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import AdminDep, IdentityDep, ServicesDep
 from api.schemas import MeResponse, QuotaView
-from core.service import GenerationService
+from core.jobs.service import GenerationService
 
 router = APIRouter(prefix="/api", tags=["account"])
 

@@ -21,8 +21,8 @@ from api.schemas import (
 from core.errors import JobNotFound
 from core.generators import GenerationOutcome
 from core.jobs import Job
-from core.service import GenerateCommand
-from core.webhooks import verify_webhook
+from core.jobs.service import GenerateCommand
+from core.worker_contract.webhooks import verify_webhook
 
 router = APIRouter(prefix="/api", tags=["generation"])
 

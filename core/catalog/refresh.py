@@ -13,7 +13,7 @@ import time
 from typing import Protocol
 
 from core.catalog import Catalog, Product
-from core.printful import PrintfileInfo, PrintfulError
+from core.catalog.printful import PrintfileInfo, PrintfulError
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,6 @@
 
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator, ResultSink
 from core.generators.draft import DraftGenerator
-from core.generators.modal import ModalGenerator
+from core.generators.remote_worker import RemoteWorkerDispatcher
 
-__all__ = ["DraftGenerator", "GenerationOutcome", "GenerationRequest", "Generator", "ModalGenerator", "ResultSink"]
+__all__ = ["DraftGenerator", "GenerationOutcome", "GenerationRequest", "Generator", "RemoteWorkerDispatcher", "ResultSink"]

@@ -14,8 +14,8 @@ from psycopg_pool import ConnectionPool
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
 from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
-from core.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
-from core.stats import (
+from core.jobs.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
+from core.ops.stats import (
     RECENT_FAILURES_LIMIT,
     DayCount,
     FailureRow,

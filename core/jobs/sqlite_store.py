@@ -15,8 +15,8 @@ from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
 from core.jobs.status import JobStatus
 from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
-from core.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
-from core.stats import (
+from core.jobs.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
+from core.ops.stats import (
     RECENT_FAILURES_LIMIT,
     DayCount,
     FailureRow,

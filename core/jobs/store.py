@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Protocol
 
 from core.jobs.models import Job, NewJob
-from core.quotas import QuotaLimits, QuotaUsage
-from core.stats import JobStats
+from core.jobs.quotas import QuotaLimits, QuotaUsage
+from core.ops.stats import JobStats
 
 
 class JobStore(Protocol):
@@ -54,7 +54,7 @@ class JobStore(Protocol):
     def fail_stale_processing(self, older_than_s: float, error: str, now: datetime | None = None) -> list[Job]:
         """Fail the processing jobs not updated for `older_than_s`; return them."""
     def stats(self, since: datetime) -> JobStats:
-        """Monitoring figures over the jobs created at or after `since` (see `core.stats`)."""
+        """Monitoring figures over the jobs created at or after `since` (see `core.ops.stats`)."""
         ...
 
     def close(self) -> None: ...

@@ -29,7 +29,7 @@ from core.errors import StorageError
 from core.jobs.migrations import migration_names, pending_migrations
 from core.settings import Settings
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
-from core.webhooks import is_placeholder_secret
+from core.worker_contract.webhooks import is_placeholder_secret
 
 PROBE_FOLDER = "_doctor/"
 # a valid 1x1 PNG, written and deleted again by the storage check
@@ -327,7 +327,7 @@ def check_worker(settings: Settings, http: httpx.Client) -> CheckResult:
 # --- secrets and keys -------------------------------------------------------------------------
 def check_webhook_secret(settings: Settings) -> CheckResult:
     name = "webhook secret"
-    generate = 'python -c "from core.webhooks import generate_webhook_secret as g; print(g())"'
+    generate = 'python -c "from core.worker_contract.webhooks import generate_webhook_secret as g; print(g())"'
     if settings.webhook_secret is None:
         stored = settings.data_dir / "webhook_secret"
         state = "the app uses the one it generated in" if stored.exists() else "the app will generate one at start in"

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import create_app
-from core.service import GenerateCommand
+from core.jobs.service import GenerateCommand
 from tests.support.apps import make_settings
 from tests.support.servers import wait_until
 

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from app import create_app
 from core.jobs import Job
-from core.service import GenerateCommand
-from core.webhooks import WebhookPayload, WebhookSigner, generate_webhook_secret
+from core.jobs.service import GenerateCommand
+from core.worker_contract.webhooks import WebhookPayload, WebhookSigner, generate_webhook_secret
 from tests.support.apps import make_settings
 from tests.support.fake_worker import FakeWorker, solid_png
 from tests.support.servers import LiveServer

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app import create_app
 from core.catalog import Catalog
 from core.catalog.refresh import refresh_print_files
-from core.printful import PrintfulClient
+from core.catalog.printful import PrintfulClient
 from tests.support.apps import make_settings
 from tests.support.printful_stub import TSHIRT_PRINTFILES, PrintfulStub, lockout
 from tests.support.servers import LiveServer

@@ -16,7 +16,7 @@ from core.generators.base import GenerationOutcome, GenerationRequest
 from core.generators.local_diffusers import LocalDiffusersGenerator
 from core.jobs import JobStatus, NewJob
 from core.parsing import LocalPromptParser, ParsedPrompt
-from core.service import GenerationService
+from core.jobs.service import GenerationService
 from tests.support.servers import wait_until
 
 TINY_MIN_SIDE = 64

@@ -14,7 +14,7 @@ from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 from core.errors import StorageError
 from core.ops.doctor import storage_fix, address_scope, check_gemini, check_webhook_secret, check_webhook_url
 from core.storage import S3ObjectStore
-from core.webhooks import generate_webhook_secret
+from core.worker_contract.webhooks import generate_webhook_secret
 from tests.conftest import S3_TEST_KEY
 from tests.ops.conftest import AuthS3, use_s3
 from tests.support.apps import make_settings

@@ -15,7 +15,7 @@ from fastapi import FastAPI, HTTPException, Request
 from PIL import Image
 
 from core.errors import WebhookRejected
-from core.webhooks import WebhookPayload, WebhookSigner, verify_signature
+from core.worker_contract.webhooks import WebhookPayload, WebhookSigner, verify_signature
 
 
 def solid_png(width: int, height: int, color: tuple[int, int, int] = (200, 40, 120)) -> bytes:

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from core.webhooks import WebhookPayload, WebhookSigner
+from core.worker_contract.webhooks import WebhookPayload, WebhookSigner
 from tests.support.fake_worker import solid_png
 
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app import Backends, build_backends, create_app
 from core.settings import Settings
-from core.webhooks import generate_webhook_secret
+from core.worker_contract.webhooks import generate_webhook_secret
 from tests.support.apps import make_settings
 from tests.support.fake_worker import FakeWorker
 from tests.support.servers import LiveServer, free_port

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from core.auth import SqliteAccountStore
 from core.jobs import Job, JobStatus, NewJob
-from core.stats import window_start
+from core.ops.stats import window_start
 from tests.support.jobs import KNOWN_JOBS, JobSeeder, Seed
 from tests.support.servers import wait_until
 from tests.support.studio_page import StudioPage

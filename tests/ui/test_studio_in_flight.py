@@ -11,8 +11,8 @@ from gradio_client import Client
 from playwright.sync_api import Browser, Page, expect
 
 from core.jobs import Job, JobStatus
-from core.stats import window_start
-from core.webhooks import WebhookPayload, WebhookProgress, WebhookSigner
+from core.ops.stats import window_start
+from core.worker_contract.webhooks import WebhookPayload, WebhookProgress, WebhookSigner
 from tests.support.fake_worker import solid_png
 from tests.support.servers import wait_until
 from tests.support.studio_page import StudioPage

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request, Response
 
 from core.errors import WebhookRejected
-from core.webhooks import WebhookPayload, verify_webhook
+from core.worker_contract.webhooks import WebhookPayload, verify_webhook
 
 HOOK_PATH = "/hook"
 

@@ -1,6 +1,6 @@
 """The app and the real worker app, each under uvicorn, driven through HTTP only.
 
-The app dispatches through ModalGenerator to the worker (the tiny Qwen-Image model), the
+The app dispatches through RemoteWorkerDispatcher to the worker (the tiny Qwen-Image model), the
 worker posts the signed webhook back, and the PNG ends up in the S3 server on loopback.
 """
 

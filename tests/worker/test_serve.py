@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from core.webhooks import generate_webhook_secret
+from core.worker_contract.webhooks import generate_webhook_secret
 from modal_app.serve import build_app, engine_config, parse_args
 from tests.support.servers import LiveServer, wait_until
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.webhooks import WebhookPayload
+from core.worker_contract.webhooks import WebhookPayload
 from modal_app.webhook_delivery import DEFAULT_BACKOFF_S, DeliveryOutcome, WebhookSender, is_retryable
 from tests.support.servers import free_port
 

@@ -21,7 +21,7 @@ from modal_app.inference import (
     ProgressCallback,
     QwenImageEngine,
 )
-from core.webhooks import SignedRequestAuth, generate_webhook_secret
+from core.worker_contract.webhooks import SignedRequestAuth, generate_webhook_secret
 from modal_app.worker_app import create_worker_app
 from tests.support.servers import LiveServer, wait_until
 from tests.worker.engines import FailingEngine, GatedEngine

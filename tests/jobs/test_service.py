@@ -7,8 +7,8 @@ import pytest
 from core.errors import InvalidRequest, JobNotFound, QuotaExceeded
 from core.jobs import JobStatus
 from core.parsing import LocalPromptParser
-from core.quotas import QuotaLimits
-from core.service import MAX_SEED, GenerateCommand, GenerationService, ServiceLimits
+from core.jobs.quotas import QuotaLimits
+from core.jobs.service import MAX_SEED, GenerateCommand, GenerationService, ServiceLimits
 from tests.support.generators import RecordingGenerator
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from core.auth import Identity
-from core.costs import estimate_monthly_costs
-from core.dashboard import DashboardService
+from core.ops.costs import estimate_monthly_costs
+from core.ops.dashboard import DashboardService
 from core.errors import Forbidden, StorageError
 from core.jobs import NewJob
 from core.storage import StorageUsage

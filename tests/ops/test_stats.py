@@ -13,7 +13,7 @@ import pytest
 
 from core.jobs import JobStatus, JobStore
 from core.jobs.postgres_store import PostgresJobStore
-from core.stats import DayCount, interpolate, percentile_position, window_start
+from core.ops.stats import DayCount, interpolate, percentile_position, window_start
 from tests.support.jobs import KNOWN_JOBS, SINCE, JobSeeder, Seed
 
 

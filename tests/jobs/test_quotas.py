@@ -12,7 +12,7 @@ from app import create_app
 from core.errors import QuotaExceeded
 from core.jobs import JobStore
 from core.jobs.postgres_store import PostgresJobStore, open_pool
-from core.quotas import QuotaLimits, QuotaUsage, check_quota
+from core.jobs.quotas import QuotaLimits, QuotaUsage, check_quota
 from tests.jobs.test_job_stores import new_job
 from tests.support.apps import make_settings
 

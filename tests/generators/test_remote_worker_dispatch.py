@@ -1,4 +1,4 @@
-"""ModalGenerator against a real flaky worker server: retries 5xx and broken connections
+"""RemoteWorkerDispatcher against a real flaky worker server: retries 5xx and broken connections
 with backoff (injected, so nothing sleeps), never retries a 4xx, gives up after N tries."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from core.errors import GeneratorUnavailable
-from core.generators import GenerationRequest, ModalGenerator
-from core.generators.modal import exponential_backoff
+from core.generators import GenerationRequest, RemoteWorkerDispatcher
+from core.generators.remote_worker import exponential_backoff
 from core.parsing.models import ParsedPrompt
-from core.webhooks import generate_webhook_secret
+from core.worker_contract.webhooks import generate_webhook_secret
 from tests.support.flaky_worker import FlakyWorker
 from tests.support.servers import LiveServer, free_port
 
@@ -35,8 +35,8 @@ def worker(webhook_secret) -> Iterator[tuple[FlakyWorker, str]]:
 SECRET = generate_webhook_secret()
 
 
-def generator(url: str, sleeps: list[float], attempts: int = 4) -> ModalGenerator:
-    return ModalGenerator(url, SECRET, timeout_s=5, max_attempts=attempts, backoff=lambda n: n * 0.1, sleep=sleeps.append)
+def generator(url: str, sleeps: list[float], attempts: int = 4) -> RemoteWorkerDispatcher:
+    return RemoteWorkerDispatcher(url, SECRET, timeout_s=5, max_attempts=attempts, backoff=lambda n: n * 0.1, sleep=sleeps.append)
 
 
 def test_500s_and_dropped_connections_are_retried_until_the_worker_accepts(worker):

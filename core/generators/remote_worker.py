@@ -1,4 +1,4 @@
-"""ModalGenerator: hands jobs to the GPU worker (on Modal, or self-hosted) over HTTP.
+"""RemoteWorkerDispatcher: hands jobs to the GPU worker (on Modal, or self-hosted) over HTTP.
 
 The worker answers 202 at once and posts the result to the job's signed webhook later.
 Dispatches are signed with the same shared secret, so only this app can spend GPU time.
@@ -19,7 +19,7 @@ import httpx
 
 from core.errors import GeneratorUnavailable
 from core.generators.base import GenerationRequest, ResultSink
-from core.webhooks import SignedRequestAuth
+from core.worker_contract.webhooks import SignedRequestAuth
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def exponential_backoff(base_s: float = 0.5, cap_s: float = 8.0) -> Backoff:
     return delay
 
 
-class ModalGenerator:
+class RemoteWorkerDispatcher:
     model_name = "qwen-image"
 
     def __init__(

@@ -1,10 +1,10 @@
-"""core.costs: the setup guide's B2 and R2 prices, checked against the guide's own examples."""
+"""core.ops.costs: the setup guide's B2 and R2 prices, checked against the guide's own examples."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.costs import estimate_costs, estimate_monthly_costs, estimated_egress_bytes
+from core.ops.costs import estimate_costs, estimate_monthly_costs, estimated_egress_bytes
 from core.storage import StorageUsage
 
 MB = 1_000_000

@@ -17,8 +17,8 @@ from app import create_app
 from core.catalog import Catalog
 from core.generators import DraftGenerator, GenerationOutcome
 from core.parsing import LocalPromptParser
-from core.printfiles import connected_to_border, render_print_file
-from core.service import GenerateCommand, GenerationService
+from core.printing.printfiles import connected_to_border, render_print_file
+from core.jobs.service import GenerateCommand, GenerationService
 from core.storage import image_key
 from tests.support.apps import make_settings
 from tests.support.servers import wait_until

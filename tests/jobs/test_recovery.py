@@ -18,10 +18,10 @@ from core.generators import GenerationOutcome
 from core.jobs import JobStatus, JobStore
 from core.jobs.postgres_store import PostgresJobStore, open_pool
 from core.parsing import LocalPromptParser
-from core.recovery import JobRecovery, RecoveryLoop, RecoveryPolicy
-from core.service import GenerateCommand, GenerationService
+from core.jobs.recovery import JobRecovery, RecoveryLoop, RecoveryPolicy
+from core.jobs.service import GenerateCommand, GenerationService
 from core.storage import LocalObjectStore
-from core.webhooks import WebhookPayload, WebhookSigner
+from core.worker_contract.webhooks import WebhookPayload, WebhookSigner
 from tests.jobs.test_job_stores import new_job
 from tests.support.apps import make_settings
 from tests.support.fake_worker import FakeWorker, solid_png

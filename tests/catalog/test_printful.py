@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from api.errors import status_for
-from core.printful import (
+from core.catalog.printful import (
     PrintfulClient,
     PrintfulError,
     PrintfulRateLimited,

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from app import create_app
 from core.errors import InvalidRequest
-from core.policy import PolicyViolation, PromptPolicy, load_policy
+from core.catalog.policy import PolicyViolation, PromptPolicy, load_policy
 from tests.support.apps import make_settings
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.errors import InvalidRequest, WebhookRejected
-from core.webhooks import (
+from core.worker_contract.webhooks import (
     WebhookPayload,
     WebhookSigner,
     ensure_webhook_secret,

@@ -11,11 +11,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.costs import CostEstimate, estimate_monthly_costs
+from core.ops.costs import CostEstimate, estimate_monthly_costs
 from core.auth import Identity
 from core.errors import Forbidden, InvalidRequest, StorageError
 from core.jobs import JobStore
-from core.stats import DEFAULT_WINDOW_DAYS, JobStats, window_start
+from core.ops.stats import DEFAULT_WINDOW_DAYS, JobStats, window_start
 from core.storage import ObjectStore, StorageUsage
 
 log = logging.getLogger(__name__)

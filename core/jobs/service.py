@@ -28,10 +28,10 @@ from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
-from core.png_check import check_png
-from core.quotas import QuotaLimits, QuotaUsage, check_batch_quota
-from core.policy import PromptPolicy, load_policy
-from core.printfiles import render_print_file
+from core.imaging.png_check import check_png
+from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
+from core.catalog.policy import PromptPolicy, load_policy
+from core.printing.printfiles import render_print_file
 from core.storage import ObjectStore, image_key
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.jobs import Job, JobStore
-from core.service import GenerationService
+from core.jobs.service import GenerationService
 
 log = logging.getLogger(__name__)
 

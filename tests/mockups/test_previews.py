@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from core.previews import render_status_tile, render_swatch, render_thumbnail
+from core.mockups.previews import render_status_tile, render_swatch, render_thumbnail
 from tests.support.fake_worker import solid_png
 
 

@@ -1,0 +1,1 @@
+"""The imaging toolkit every renderer shares: checking, encoding and drawing images."""

@@ -1,0 +1,1 @@
+"""Print-ready files: the design at its product's print size and DPI."""
