@@ -1,0 +1,46 @@
+"""Services: what app.py builds once and every door (HTTP API, studio, operator commands) receives.
+
+Each layer takes the fields it needs from this one object; none keeps a container of its own
+with the same things. app.py fills it from settings (`build_services`); tests fill it from
+real local backends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.auth import AccountStore, Authenticator
+from core.catalog import Catalog
+from core.jobs.recovery import JobRecovery
+from core.jobs.service import GenerationService
+from core.ops.dashboard import DashboardService
+from core.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    generation: GenerationService
+    dashboard: DashboardService
+    accounts: AccountStore
+    authenticator: Authenticator
+    recovery: JobRecovery
+    # the Standard Webhooks secret shared with the GPU worker (whsec_...)
+    webhook_secret: str
+    # shown in the studio's header: which generator turns briefs into images
+    generator_label: str = field(default="")
+
+    @property
+    def local_user(self) -> str:
+        return self.settings.local_user
+
+    @property
+    def default_steps(self) -> int:
+        return self.settings.generation_steps
+
+    def close(self) -> None:
+        """Release every backend (generator, accounts, jobs database), in that order."""
+        self.generation.generator.close()
+        self.accounts.close()
+        self.generation.jobs.close()
