@@ -56,6 +56,7 @@ def open_pool(database_url: str, max_size: int = 10, timeout_s: float = 10.0) ->
 
 
 def _row_to_job(row: dict[str, Any]) -> Job:
+    """A `SELECT *` / `RETURNING *` row as a Job: the uuid id comes back as a UUID, Job.id is its text."""
     return Job.model_validate({**row, "id": str(row["id"])})
 
 
