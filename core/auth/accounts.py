@@ -1,7 +1,8 @@
 """Local accounts (the embedded alternative to Supabase), kept in the jobs database.
 
 The table is `tenkaigen_users` (not `users`, which a Supabase project often has already):
-SQLite creates it itself, Postgres gets it from `sql/020_accounts_and_quotas.sql`.
+SQLite creates it from `sql/sqlite/schema.sql` when the store opens, Postgres gets it from
+`sql/020_accounts_and_quotas.sql`; the statements are in `sql/queries/<dialect>.sql`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from core.auth.passwords import MIN_PASSWORD_CHARS, hash_password, verify_password
 from core.errors import InvalidRequest
+from core.jobs.queries import load_queries, sqlite_schema
 
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 # checked when the name is unknown, so an unknown name costs as long as a wrong password
@@ -55,42 +57,28 @@ def check_new_account(name: str, password: str) -> None:
         raise InvalidRequest(f"password must be at least {MIN_PASSWORD_CHARS} characters")
 
 
-_SQLITE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tenkaigen_users (
-    name           TEXT PRIMARY KEY,
-    password_hash  TEXT NOT NULL,
-    is_admin       INTEGER NOT NULL DEFAULT 0,
-    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
-)
-"""
-
-
 class SqliteAccountStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
         self._conn.execute("PRAGMA busy_timeout=10000")
+        self._queries = load_queries("sqlite")
         with self._lock:
-            self._conn.execute(_SQLITE_SCHEMA)
+            self._conn.executescript(sqlite_schema())
 
     def add(self, name: str, password: str, is_admin: bool = False) -> Account:
         check_new_account(name, password)
         try:
             with self._lock:
-                self._conn.execute(
-                    "INSERT INTO tenkaigen_users (name, password_hash, is_admin) VALUES (?, ?, ?)",
-                    (name, hash_password(password), int(is_admin)),
-                )
+                self._conn.execute(self._queries["add_account"], (name, hash_password(password), int(is_admin)))
         except sqlite3.IntegrityError as exc:
             raise InvalidRequest(f"account {name!r} already exists") from exc
         return Account(name, is_admin)
 
     def authenticate(self, name: str, password: str) -> Account | None:
         with self._lock:
-            row = self._conn.execute(
-                "SELECT password_hash, is_admin FROM tenkaigen_users WHERE name = ?", (name,)
-            ).fetchone()
+            row = self._conn.execute(self._queries["account_credentials"], (name,)).fetchone()
         if row is None:
             verify_password(password, _DUMMY_HASH)
             return None
@@ -100,7 +88,7 @@ class SqliteAccountStore:
 
     def count(self) -> int:
         with self._lock:
-            return self._conn.execute("SELECT COUNT(*) FROM tenkaigen_users").fetchone()[0]
+            return self._conn.execute(self._queries["count_accounts"]).fetchone()[0]
 
     def close(self) -> None:
         with self._lock:
@@ -113,24 +101,20 @@ class PostgresAccountStore:
     def __init__(self, pool: ConnectionPool, owns_pool: bool = False) -> None:
         self._pool = pool
         self._owns_pool = owns_pool
+        self._queries = load_queries("postgres")
 
     def add(self, name: str, password: str, is_admin: bool = False) -> Account:
         check_new_account(name, password)
         try:
             with self._pool.connection() as conn:
-                conn.execute(
-                    "INSERT INTO tenkaigen_users (name, password_hash, is_admin) VALUES (%s, %s, %s)",
-                    (name, hash_password(password), is_admin),
-                )
+                conn.execute(self._queries["add_account"], (name, hash_password(password), is_admin))
         except UniqueViolation as exc:
             raise InvalidRequest(f"account {name!r} already exists") from exc
         return Account(name, is_admin)
 
     def authenticate(self, name: str, password: str) -> Account | None:
         with self._pool.connection() as conn:
-            row = conn.execute(
-                "SELECT password_hash, is_admin FROM tenkaigen_users WHERE name = %s", (name,)
-            ).fetchone()
+            row = conn.execute(self._queries["account_credentials"], (name,)).fetchone()
         if row is None:
             verify_password(password, _DUMMY_HASH)
             return None
@@ -140,7 +124,7 @@ class PostgresAccountStore:
 
     def count(self) -> int:
         with self._pool.connection() as conn:
-            return conn.execute("SELECT COUNT(*) AS n FROM tenkaigen_users").fetchone()["n"]
+            return conn.execute(self._queries["count_accounts"]).fetchone()["n"]
 
     def close(self) -> None:
         if self._owns_pool:

@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
+from core.jobs.queries import load_queries
 from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
 from core.jobs.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
 from core.ops.stats import (
@@ -26,44 +27,10 @@ from core.ops.stats import (
     assemble_job_stats,
 )
 
+QUERIES = load_queries("postgres")
+
 # advisory lock namespace (int4) for the per-user quota check; the key is hashtext(user_id)
 _QUOTA_LOCK_NAMESPACE = 7461
-# the caller's clock when given (tests), else the database's: one clock for every process
-_NOW = "COALESCE(%(now)s::timestamptz, now())"
-
-# now - started_at, for the job being finished by the same statement
-_PROCESSING_TIME_MS = "GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int"
-
-_COLUMNS = (
-    "id::text AS id, user_id, prompt, parsed_prompt, style, product, status, width, height, seed, "
-    "model, storage_key, image_url, error, processing_time_ms, progress_step, progress_total, "
-    "created_at, started_at, completed_at, updated_at"
-)
-
-
-_COMPLETED_TIMED = "status = 'completed' AND processing_time_ms IS NOT NULL"
-
-_PG_SUMMARY = f"""
-SELECT now() AS now,
-       count(*) AS total,
-       count(*) FILTER (WHERE status = 'completed') AS completed,
-       count(*) FILTER (WHERE status = 'failed') AS failed,
-       count(*) FILTER (WHERE status = 'canceled') AS canceled,
-       count(*) FILTER (WHERE status IN ('pending', 'processing')) AS in_flight,
-       count(*) FILTER (WHERE {_COMPLETED_TIMED}) AS timed,
-       sum(processing_time_ms) FILTER (WHERE {_COMPLETED_TIMED}) AS time_sum,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_time_ms) FILTER (WHERE {_COMPLETED_TIMED}) AS p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY processing_time_ms) FILTER (WHERE {_COMPLETED_TIMED}) AS p95
-FROM generation_jobs WHERE created_at >= %s
-"""
-
-_PG_PER_DAY = """
-SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
-       count(*) AS total,
-       count(*) FILTER (WHERE status = 'completed') AS completed,
-       count(*) FILTER (WHERE status = 'failed') AS failed
-FROM generation_jobs WHERE created_at >= %s GROUP BY day ORDER BY day
-"""
 
 
 def open_pool(database_url: str, max_size: int = 10, timeout_s: float = 10.0) -> ConnectionPool:
@@ -88,6 +55,11 @@ def open_pool(database_url: str, max_size: int = 10, timeout_s: float = 10.0) ->
     )
 
 
+def _row_to_job(row: dict[str, Any]) -> Job:
+    """A `SELECT *` / `RETURNING *` row as a Job: the uuid id comes back as a UUID, Job.id is its text."""
+    return Job.model_validate({**row, "id": str(row["id"])})
+
+
 def _as_uuid(job_id: str) -> str:
     try:
         return str(uuid.UUID(str(job_id)))
@@ -100,27 +72,18 @@ class PostgresJobStore(TransitionMethods):
         self._pool = pool
 
     def get(self, job_id: str) -> Job:
-        row = self._fetch_one(f"SELECT {_COLUMNS} FROM generation_jobs WHERE id = %s", (_as_uuid(job_id),))
+        row = self._fetch_one(QUERIES["get_job"], (_as_uuid(job_id),))
         if row is None:
             raise JobNotFound(job_id)
-        return Job.model_validate(row)
+        return _row_to_job(row)
 
     def list_for_user(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
         with self._pool.connection() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM generation_jobs WHERE user_id = %s "
-                "ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
-                (user_id, limit, offset),
-            ).fetchall()
-        return [Job.model_validate(r) for r in rows]
+            rows = conn.execute(QUERIES["list_jobs_for_user"], (user_id, limit, offset)).fetchall()
+        return [_row_to_job(r) for r in rows]
 
     def queue_position(self, job_id: str) -> int | None:
-        row = self._fetch_one(
-            "SELECT me.status, (SELECT count(*) FROM generation_jobs other "
-            "WHERE other.status = 'pending' AND (other.created_at, other.id) < (me.created_at, me.id)) AS ahead "
-            "FROM generation_jobs me WHERE me.id = %s",
-            (_as_uuid(job_id),),
-        )
+        row = self._fetch_one(QUERIES["queue_position"], (_as_uuid(job_id),))
         if row is None:
             raise JobNotFound(job_id)
         return int(row["ahead"]) if row["status"] == "pending" else None
@@ -138,9 +101,7 @@ class PostgresJobStore(TransitionMethods):
         if limits.unlimited:
             return self.create(new_job)
         with self._pool.connection() as conn, conn.transaction():
-            conn.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_QUOTA_LOCK_NAMESPACE, new_job.user_id)
-            )
+            conn.execute(QUERIES["lock_user_quota"], (_QUOTA_LOCK_NAMESPACE, new_job.user_id))
             check_quota(self._usage(conn, new_job.user_id, now), limits)
             return self._insert(conn, new_job)
 
@@ -154,81 +115,47 @@ class PostgresJobStore(TransitionMethods):
         `FOR UPDATE SKIP LOCKED` lets several processes claim side by side: each job is
         claimed by exactly one of them.
         """
-        query = (
-            "UPDATE generation_jobs SET status = 'processing', started_at = now() "
-            "WHERE status = 'pending' AND id = ("
-            "  SELECT id FROM generation_jobs WHERE status = 'pending' "
-            f"  AND created_at < {_NOW} - make_interval(secs => %(age)s) "
-            "  ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1"
-            f") RETURNING {_COLUMNS}"
-        )
-        row = self._fetch_one(query, {"now": now, "age": older_than_s})
-        return Job.model_validate(row) if row else None
+        row = self._fetch_one(QUERIES["claim_stale_pending"], {"now": now, "age": older_than_s})
+        return _row_to_job(row) if row else None
 
     def fail_stale_processing(self, older_than_s: float, error: str, now: datetime | None = None) -> list[Job]:
         """Fail every processing job not updated (started, progress) for `older_than_s`."""
-        query = (
-            "UPDATE generation_jobs SET status = 'failed', error = %(error)s, completed_at = now(), "
-            f"processing_time_ms = {_PROCESSING_TIME_MS} "
-            f"WHERE status = 'processing' AND updated_at < {_NOW} - make_interval(secs => %(age)s) "
-            f"RETURNING {_COLUMNS}"
-        )
+        params = {"now": now, "age": older_than_s, "error": clipped_error(error)}
         with self._pool.connection() as conn:
-            rows = conn.execute(query, {"now": now, "age": older_than_s, "error": clipped_error(error)}).fetchall()
-        return [Job.model_validate(r) for r in rows]
+            rows = conn.execute(QUERIES["fail_stale_processing"], params).fetchall()
+        return [_row_to_job(r) for r in rows]
 
     @staticmethod
     def _insert(conn: Any, new_job: NewJob) -> Job:
         row: dict[str, Any] = new_job.model_dump()
         row["parsed_prompt"] = Jsonb(new_job.parsed_prompt)
-        query = sql.SQL("INSERT INTO generation_jobs ({}) VALUES ({}) RETURNING " + _COLUMNS).format(
+        query = sql.SQL("INSERT INTO generation_jobs ({}) VALUES ({}) RETURNING *").format(
             sql.SQL(", ").join(map(sql.Identifier, row)),
             sql.SQL(", ").join(sql.Placeholder() * len(row)),
         )
         stored = conn.execute(query, tuple(row.values())).fetchone()
         assert stored is not None  # INSERT ... RETURNING always yields the row
-        return Job.model_validate(stored)
+        return _row_to_job(stored)
 
     @staticmethod
     def _usage(conn: Any, user_id: str, now: datetime | None) -> QuotaUsage:
         row = conn.execute(
-            f"SELECT {_NOW} AS now, "
-            f"COUNT(*) FILTER (WHERE created_at > {_NOW} - %(minute)s) AS last_minute, "
-            "COUNT(*) AS last_day, "
-            f"MIN(created_at) FILTER (WHERE created_at > {_NOW} - %(minute)s) AS oldest_in_minute, "
-            "MIN(created_at) AS oldest_in_day, "
-            "(SELECT COUNT(*) FROM generation_jobs WHERE user_id = %(user)s "
-            " AND status IN ('pending', 'processing')) AS in_flight "
-            f"FROM generation_jobs WHERE user_id = %(user)s AND created_at > {_NOW} - %(day)s",
-            {"now": now, "user": user_id, "minute": MINUTE, "day": DAY},
+            QUERIES["quota_usage"], {"now": now, "user": user_id, "minute": MINUTE, "day": DAY}
         ).fetchone()
         return QuotaUsage(**row)
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._pool.connection() as conn:
-            conn.execute(
-                "UPDATE generation_jobs SET progress_step = %s, progress_total = %s "
-                "WHERE id = %s AND status = 'processing'",
-                (step, total, _as_uuid(job_id)),
-            )
+            conn.execute(QUERIES["record_progress"], (step, total, _as_uuid(job_id)))
 
     def stats(self, since: datetime) -> JobStats:
         window = (as_utc(since),)
         with self._pool.connection() as conn:
-            summary = conn.execute(_PG_SUMMARY, window).fetchone()
-            per_day = conn.execute(_PG_PER_DAY, window).fetchall()
-            by_style = conn.execute(
-                "SELECT style AS key, count(*) AS n FROM generation_jobs WHERE created_at >= %s GROUP BY style", window
-            ).fetchall()
-            by_product = conn.execute(
-                "SELECT product AS key, count(*) AS n FROM generation_jobs WHERE created_at >= %s GROUP BY product",
-                window,
-            ).fetchall()
-            failures = conn.execute(
-                "SELECT id::text AS id, created_at, style, product, error FROM generation_jobs "
-                "WHERE status = 'failed' AND created_at >= %s ORDER BY created_at DESC, id DESC LIMIT %s",
-                (*window, RECENT_FAILURES_LIMIT),
-            ).fetchall()
+            summary = conn.execute(QUERIES["stats_summary"], window).fetchone()
+            per_day = conn.execute(QUERIES["stats_per_day"], window).fetchall()
+            by_style = conn.execute(QUERIES["stats_by_style"], window).fetchall()
+            by_product = conn.execute(QUERIES["stats_by_product"], window).fetchall()
+            failures = conn.execute(QUERIES["stats_recent_failures"], (*window, RECENT_FAILURES_LIMIT)).fetchall()
         assert summary is not None  # an aggregate without GROUP BY always yields one row
         return assemble_job_stats(
             since=since,
@@ -269,14 +196,14 @@ class PostgresJobStore(TransitionMethods):
         if write.stamp_completed:
             assignments.append(sql.SQL("completed_at = now()"))
         if write.measure_processing_time:
-            assignments.append(sql.SQL(f"processing_time_ms = {_PROCESSING_TIME_MS}"))
-        query = sql.SQL("UPDATE generation_jobs SET {} WHERE id = %s AND status = ANY(%s) RETURNING " + _COLUMNS).format(
+            assignments.append(sql.SQL("processing_time_ms = ") + sql.SQL(QUERIES["processing_time_ms"]))
+        query = sql.SQL("UPDATE generation_jobs SET {} WHERE id = %s AND status = ANY(%s) RETURNING *").format(
             sql.SQL(", ").join(assignments)
         )
         row = self._fetch_one(query, (*params, job_uuid, list(write.sources)))
         if row is not None:
-            return Job.model_validate(row)
-        current = self._fetch_one("SELECT status FROM generation_jobs WHERE id = %s", (job_uuid,))
+            return _row_to_job(row)
+        current = self._fetch_one(QUERIES["job_status"], (job_uuid,))
         if current is None:
             raise JobNotFound(job_id)
         raise InvalidTransition(job_id, current["status"], write.target.value)

@@ -7,12 +7,12 @@ import sqlite3
 import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.models import Job, NewJob
+from core.jobs.queries import load_queries, sqlite_schema
 from core.jobs.status import JobStatus
 from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
 from core.jobs.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
@@ -29,12 +29,7 @@ from core.ops.stats import (
     percentile_position,
 )
 
-
-# now (the one parameter) - started_at, for the job being finished by the same statement
-_PROCESSING_TIME_MS = (
-    "CASE WHEN started_at IS NULL THEN NULL "
-    "ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END"
-)
+QUERIES = load_queries("sqlite")
 
 
 def _now() -> str:
@@ -58,35 +53,25 @@ class SqliteJobStore(TransitionMethods):
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=10000")
-        schema = resources.files("core.jobs").joinpath("sqlite_schema.sql").read_text()
         with self._lock:
-            self._conn.executescript(schema)
+            self._conn.executescript(sqlite_schema())
 
     # --- reads -------------------------------------------------------------------------
     def get(self, job_id: str) -> Job:
         with self._lock:
-            row = self._conn.execute("SELECT * FROM generation_jobs WHERE id = ?", (job_id,)).fetchone()
+            row = self._conn.execute(QUERIES["get_job"], (job_id,)).fetchone()
         if row is None:
             raise JobNotFound(job_id)
         return _row_to_job(row)
 
     def list_for_user(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT * FROM generation_jobs WHERE user_id = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-                (user_id, limit, offset),
-            ).fetchall()
+            rows = self._conn.execute(QUERIES["list_jobs_for_user"], (user_id, limit, offset)).fetchall()
         return [_row_to_job(r) for r in rows]
 
     def queue_position(self, job_id: str) -> int | None:
         with self._lock:
-            row = self._conn.execute(
-                "SELECT me.status, (SELECT COUNT(*) FROM generation_jobs other "
-                "WHERE other.status = 'pending' AND (other.created_at < me.created_at "
-                "OR (other.created_at = me.created_at AND other.id < me.id))) AS ahead "
-                "FROM generation_jobs me WHERE me.id = ?",
-                (job_id,),
-            ).fetchone()
+            row = self._conn.execute(QUERIES["queue_position"], (job_id,)).fetchone()
         if row is None:
             raise JobNotFound(job_id)
         return int(row["ahead"]) if row["status"] == JobStatus.PENDING.value else None
@@ -95,20 +80,12 @@ class SqliteJobStore(TransitionMethods):
         now = datetime.now(UTC)
         window = _format_time(since)
         with self._lock:
-            counts = self._conn.execute(_SQLITE_COUNTS, (window,)).fetchone()
+            counts = self._conn.execute(QUERIES["stats_counts"], (window,)).fetchone()
             times = self._processing_times(window)
-            per_day = self._conn.execute(_SQLITE_PER_DAY, (window,)).fetchall()
-            by_style = self._conn.execute(
-                "SELECT style, COUNT(*) FROM generation_jobs WHERE created_at >= ? GROUP BY style", (window,)
-            ).fetchall()
-            by_product = self._conn.execute(
-                "SELECT product, COUNT(*) FROM generation_jobs WHERE created_at >= ? GROUP BY product", (window,)
-            ).fetchall()
-            failures = self._conn.execute(
-                "SELECT id, created_at, style, product, error FROM generation_jobs "
-                "WHERE status = 'failed' AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT ?",
-                (window, RECENT_FAILURES_LIMIT),
-            ).fetchall()
+            per_day = self._conn.execute(QUERIES["stats_per_day"], (window,)).fetchall()
+            by_style = self._conn.execute(QUERIES["stats_by_style"], (window,)).fetchall()
+            by_product = self._conn.execute(QUERIES["stats_by_product"], (window,)).fetchall()
+            failures = self._conn.execute(QUERIES["stats_recent_failures"], (window, RECENT_FAILURES_LIMIT)).fetchall()
         return assemble_job_stats(
             since=since,
             now=now,
@@ -129,19 +106,13 @@ class SqliteJobStore(TransitionMethods):
         SQLite has no percentile_cont: read the two neighbouring sorted values and interpolate
         exactly as Postgres does.
         """
-        count, total = self._conn.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(processing_time_ms), 0) FROM generation_jobs WHERE {_TIMED}", (window,)
-        ).fetchone()
+        count, total = self._conn.execute(QUERIES["stats_timed_totals"], (window,)).fetchone()
         if not count:
             return ProcessingTimes()
 
         def percentile(fraction: float) -> float:
             lower, weight = percentile_position(fraction, count)
-            values = [r[0] for r in self._conn.execute(
-                f"SELECT processing_time_ms FROM generation_jobs WHERE {_TIMED} "
-                "ORDER BY processing_time_ms LIMIT 2 OFFSET ?",
-                (window, lower),
-            )]
+            values = [r[0] for r in self._conn.execute(QUERIES["stats_timed_neighbours"], (window, lower))]
             return interpolate(values[0], values[-1], weight)
 
         return ProcessingTimes(count=count, total_ms=total, p50_ms=percentile(0.5), p95_ms=percentile(0.95))
@@ -182,12 +153,7 @@ class SqliteJobStore(TransitionMethods):
         cutoff = _format_time((now or datetime.now(UTC)) - timedelta(seconds=older_than_s))
         stamp = _now()
         with self._lock:
-            row = self._conn.execute(
-                "UPDATE generation_jobs SET status = 'processing', started_at = ?, updated_at = ? "
-                "WHERE status = 'pending' AND id = (SELECT id FROM generation_jobs WHERE status = 'pending' "
-                "AND created_at < ? ORDER BY created_at LIMIT 1) RETURNING *",
-                (stamp, stamp, cutoff),
-            ).fetchone()
+            row = self._conn.execute(QUERIES["claim_stale_pending"], (stamp, stamp, cutoff)).fetchone()
         return _row_to_job(row) if row else None
 
     def fail_stale_processing(self, older_than_s: float, error: str, now: datetime | None = None) -> list[Job]:
@@ -196,10 +162,7 @@ class SqliteJobStore(TransitionMethods):
         stamp = _now()
         with self._lock:
             rows = self._conn.execute(
-                "UPDATE generation_jobs SET status = 'failed', error = ?, completed_at = ?, updated_at = ?, "
-                f"processing_time_ms = {_PROCESSING_TIME_MS} "
-                "WHERE status = 'processing' AND updated_at < ? RETURNING *",
-                (clipped_error(error), stamp, stamp, stamp, cutoff),
+                QUERIES["fail_stale_processing"], (clipped_error(error), stamp, stamp, stamp, cutoff)
             ).fetchall()
         return [_row_to_job(r) for r in rows]
 
@@ -224,13 +187,7 @@ class SqliteJobStore(TransitionMethods):
         moment = now or datetime.now(UTC)
         minute_ago, day_ago = _format_time(moment - MINUTE), _format_time(moment - DAY)
         row = self._conn.execute(
-            "SELECT COUNT(*) FILTER (WHERE created_at > ?) AS last_minute, COUNT(*) AS last_day, "
-            "MIN(CASE WHEN created_at > ? THEN created_at END) AS oldest_in_minute, "
-            "MIN(created_at) AS oldest_in_day, "
-            "(SELECT COUNT(*) FROM generation_jobs WHERE user_id = ? "
-            " AND status IN ('pending', 'processing')) AS in_flight "
-            "FROM generation_jobs WHERE user_id = ? AND created_at > ?",
-            (minute_ago, minute_ago, user_id, user_id, day_ago),
+            QUERIES["quota_usage"], (minute_ago, minute_ago, user_id, user_id, day_ago)
         ).fetchone()
         return QuotaUsage(
             now=moment,
@@ -243,11 +200,7 @@ class SqliteJobStore(TransitionMethods):
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._lock:
-            self._conn.execute(
-                "UPDATE generation_jobs SET progress_step = ?, progress_total = ?, updated_at = ? "
-                "WHERE id = ? AND status = 'processing'",
-                (step, total, _now(), job_id),
-            )
+            self._conn.execute(QUERIES["record_progress"], (step, total, _now(), job_id))
 
     def close(self) -> None:
         with self._lock:
@@ -267,7 +220,7 @@ class SqliteJobStore(TransitionMethods):
             assignments.append("completed_at = ?")
             params.append(now)
         if write.measure_processing_time:
-            assignments.append(f"processing_time_ms = {_PROCESSING_TIME_MS}")
+            assignments.append(f"processing_time_ms = {QUERIES['processing_time_ms']}")
             params.append(now)
         sources = write.sources
         sql = (
@@ -277,32 +230,12 @@ class SqliteJobStore(TransitionMethods):
         with self._lock:
             row = self._conn.execute(sql, (*params, job_id, *sources)).fetchone()
             if row is None:
-                current = self._conn.execute(
-                    "SELECT status FROM generation_jobs WHERE id = ?", (job_id,)
-                ).fetchone()
+                current = self._conn.execute(QUERIES["job_status"], (job_id,)).fetchone()
         if row is not None:
             return _row_to_job(row)
         if current is None:
             raise JobNotFound(job_id)
         raise InvalidTransition(job_id, current["status"], write.target.value)
-
-
-_SQLITE_COUNTS = """
-SELECT COUNT(*),
-       SUM(status = 'completed'),
-       SUM(status = 'failed'),
-       SUM(status = 'canceled'),
-       SUM(status IN ('pending', 'processing'))
-FROM generation_jobs WHERE created_at >= ?
-"""
-
-# created_at is stored as UTC ISO-8601 text, so its first ten characters are the UTC day
-_SQLITE_PER_DAY = """
-SELECT substr(created_at, 1, 10) AS day, COUNT(*), SUM(status = 'completed'), SUM(status = 'failed')
-FROM generation_jobs WHERE created_at >= ? GROUP BY day ORDER BY day
-"""
-
-_TIMED = "status = 'completed' AND processing_time_ms IS NOT NULL AND created_at >= ?"
 
 
 def _row_to_job(row: sqlite3.Row) -> Job:

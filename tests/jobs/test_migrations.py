@@ -1,10 +1,17 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
 import uuid
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from core.jobs.migrations import MIGRATIONS_DIR, apply_migrations, pending_migrations
+from core.jobs.migrations import MIGRATIONS_DIR, apply_migrations, migration_files, pending_migrations
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -14,13 +21,13 @@ def test_every_migration_is_applied_once_and_recorded(pg_url: str):
     assert apply_migrations(pg_url) == []  # a second run applies nothing
     with psycopg.connect(pg_url) as conn:
         recorded = [r[0] for r in conn.execute("SELECT name FROM tenkaigen_migrations ORDER BY name")]
-    assert recorded == sorted(p.name for p in MIGRATIONS_DIR.glob("*.sql"))
+    assert recorded == sorted(f.name for f in migration_files())
 
 
 def test_the_migration_files_can_be_pasted_twice_like_in_the_supabase_editor(pg_url: str):
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-            conn.execute(path.read_text())
+        for migration in migration_files():
+            conn.execute(migration.read_text())
         columns = {r[0] for r in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'generation_jobs'"
         )}
@@ -94,3 +101,83 @@ def test_on_supabase_a_signed_in_role_reads_only_its_own_jobs(fake_supabase_url:
         # pasting the migration again (Supabase SQL editor) keeps exactly one policy
         conn.execute((MIGRATIONS_DIR / "021_supabase_row_level_security.sql").read_text())
         assert conn.execute("SELECT COUNT(*) FROM pg_policies WHERE tablename = 'generation_jobs'").fetchone()[0] == 1
+
+
+# --- the installed package carries the SQL --------------------------------------------------
+REPO = Path(__file__).resolve().parents[2]
+NOT_PACKAGED = shutil.ignore_patterns(
+    ".git", ".venv", "build", "*.egg-info", "__pycache__", "test-output", "data", ".whl", ".gl", "tests", "docs", "bench"
+)
+
+# Run by the copy installed from the wheel: migrate Postgres, then use both stores, so the
+# migrations, the SQLite schema and the named queries must all have shipped.
+USE_THE_INSTALLED_COPY = """
+import json, sys
+from pathlib import Path
+
+import core
+from core.auth.accounts import SqliteAccountStore
+from core.jobs.migrations import apply_migrations
+from core.jobs.models import NewJob
+from core.jobs.postgres_store import PostgresJobStore, open_pool
+from core.jobs.sqlite_store import SqliteJobStore
+
+url = sys.argv[1]
+applied = apply_migrations(url)
+new_job = NewJob(user_id="u", prompt="a fox", style="anime", product="mug", width=64, height=64)
+pg = PostgresJobStore(open_pool(url, max_size=1))
+pg_status = pg.mark_processing(pg.create(new_job).id).status
+pg.close()
+sqlite = SqliteJobStore(Path("jobs.sqlite3"))
+sqlite_status = sqlite.mark_canceled(sqlite.create(new_job).id).status
+sqlite.close()
+accounts = SqliteAccountStore(Path("jobs.sqlite3"))
+accounts.add("ops", "a long enough password")
+print(json.dumps({"core": core.__file__, "applied": applied, "pg": pg_status, "sqlite": sqlite_status,
+                  "accounts": accounts.count()}))
+"""
+
+
+@pytest.fixture
+def fresh_database_url() -> Iterator[str]:
+    """A throwaway database with nothing in it, dropped afterwards."""
+    from tests.conftest import PG_ADMIN_URL
+
+    name = f"tenkaigen_wheel_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_an_app_installed_from_the_wheel_migrates_a_fresh_postgres(tmp_path: Path, fresh_database_url: str):
+    # a copy, so building leaves no build/ or egg-info in the checkout
+    source, dist, site, workdir = (tmp_path / d for d in ("source", "dist", "site", "run"))
+    shutil.copytree(REPO, source, ignore=NOT_PACKAGED)
+    workdir.mkdir()
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    subprocess.run(
+        [*pip, "wheel", str(source), "--no-deps", "--no-build-isolation", "--no-index", "-w", str(dist)],
+        check=True, timeout=240,
+    )
+    [wheel] = dist.glob("tenkaigen-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = set(archive.namelist())
+    repo_migrations = sorted(p.name for p in (REPO / "sql").glob("*.sql"))
+    assert {f"core/sql/{name}" for name in repo_migrations} <= shipped
+    assert {"core/sql/sqlite/schema.sql", "core/sql/queries/postgres.sql", "core/sql/queries/sqlite.sql"} <= shipped
+    subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", str(site), str(wheel)], check=True, timeout=120)
+
+    # run outside the checkout, with the installed copy ahead of the venv's editable install
+    result = subprocess.run(
+        [sys.executable, "-c", USE_THE_INSTALLED_COPY, fresh_database_url],
+        cwd=workdir, env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+
+    assert Path(report["core"]).is_relative_to(site)
+    assert report["applied"] == repo_migrations
+    assert (report["pg"], report["sqlite"], report["accounts"]) == ("processing", "canceled", 1)
+    assert pending_migrations(fresh_database_url) == []

@@ -1,4 +1,6 @@
--- The embedded twin of sql/015_create_generation_jobs_table.sql for SQLite.
+-- TenkaiGen's SQLite database: the embedded twin of the Postgres migrations beside it
+-- (015 for the jobs table, 020 for the local accounts). Every store opening the file runs
+-- it, so each statement is safe to run again.
 -- Timestamps are UTC ISO-8601 text; parsed_prompt is JSON text.
 CREATE TABLE IF NOT EXISTS generation_jobs (
     id                  TEXT PRIMARY KEY,
@@ -29,6 +31,9 @@ CREATE TABLE IF NOT EXISTS generation_jobs (
 CREATE INDEX IF NOT EXISTS generation_jobs_user_created_idx ON generation_jobs (user_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS generation_jobs_status_created_idx ON generation_jobs (status, created_at);
 
+-- The status machine, enforced by the database as well as by the app (core/jobs/status.py;
+-- tests/jobs/test_status_machine.py checks the two agree):
+-- pending -> processing | canceled; processing -> completed | failed | canceled.
 CREATE TRIGGER IF NOT EXISTS generation_jobs_guard_transition
 BEFORE UPDATE OF status ON generation_jobs
 FOR EACH ROW WHEN NEW.status IS NOT OLD.status AND NOT (
@@ -38,3 +43,11 @@ FOR EACH ROW WHEN NEW.status IS NOT OLD.status AND NOT (
 BEGIN
     SELECT RAISE(ABORT, 'illegal generation job transition');
 END;
+
+-- Local accounts (TENKAIGEN_AUTH=local); see 020_accounts_and_quotas.sql.
+CREATE TABLE IF NOT EXISTS tenkaigen_users (
+    name           TEXT PRIMARY KEY,
+    password_hash  TEXT NOT NULL,
+    is_admin       INTEGER NOT NULL DEFAULT 0,
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
+);

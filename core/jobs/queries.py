@@ -1,0 +1,47 @@
+"""The SQL files the stores run, read from the installed package (the repository's `sql/`, as `core.sql`).
+
+`sql/queries/<dialect>.sql` holds one block per statement, each opened by a `-- name --` line
+(procrastinate's `queries.sql` layout); comment lines right after the name describe it and are
+dropped. `load_queries(dialect)` returns the blocks by name.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Literal
+
+SQL_PACKAGE = "core.sql"
+
+Dialect = Literal["postgres", "sqlite"]
+
+_BLOCK_NAME = re.compile(r"^-- ([a-z0-9_]+) --\n(?:--.*\n)*", re.MULTILINE)
+
+
+def sql_files() -> Traversable:
+    """The shipped `sql/` folder: migrations at the top, `sqlite/` and `queries/` below."""
+    return resources.files(SQL_PACKAGE)
+
+
+def sqlite_schema() -> str:
+    """The SQLite database's tables, indexes and trigger; every statement safe to run again."""
+    return (sql_files() / "sqlite" / "schema.sql").read_text()
+
+
+@cache
+def load_queries(dialect: Dialect) -> dict[str, str]:
+    """Every named statement of `dialect`, by name."""
+    return parse_queries((sql_files() / "queries" / f"{dialect}.sql").read_text())
+
+
+def parse_queries(text: str) -> dict[str, str]:
+    """`-- name --` blocks to {name: statement}; text before the first block is the file's header."""
+    parts = _BLOCK_NAME.split(text)
+    queries: dict[str, str] = {}
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if name in queries:
+            raise ValueError(f"query {name!r} is defined twice")
+        queries[name] = body.strip()
+    return queries

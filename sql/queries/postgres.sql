@@ -1,0 +1,114 @@
+-- The Postgres stores' statements (core/jobs/postgres_store.py, core/auth/accounts.py), one
+-- `-- name --` block each, read by core/jobs/queries.py. Parameters are psycopg's: `%s` in
+-- order or `%(name)s`. Where a statement takes `now`, it is the caller's clock when given
+-- (tests) and the database's otherwise, so every process shares one clock.
+-- The trigger from 015 sets updated_at on every UPDATE.
+-- Built in code, not here: the job INSERT (its columns are the NewJob fields) and the
+-- transition UPDATE (its SET list is the TransitionWrite's).
+
+-- get_job --
+SELECT * FROM generation_jobs WHERE id = %s;
+
+-- job_status --
+SELECT status FROM generation_jobs WHERE id = %s;
+
+-- list_jobs_for_user --
+-- (user_id, limit, offset)
+SELECT * FROM generation_jobs WHERE user_id = %s ORDER BY created_at DESC, id LIMIT %s OFFSET %s;
+
+-- queue_position --
+-- the job's status and how many pending jobs are ahead of it (older, ties broken by id)
+SELECT me.status,
+       (SELECT count(*) FROM generation_jobs other
+        WHERE other.status = 'pending' AND (other.created_at, other.id) < (me.created_at, me.id)) AS ahead
+FROM generation_jobs me WHERE me.id = %s;
+
+-- lock_user_quota --
+-- (namespace, user_id): held until the transaction ends, so one user's quota checks run one at a time
+SELECT pg_advisory_xact_lock(%s, hashtext(%s));
+
+-- processing_time_ms --
+-- An expression, not a statement: the SET value for processing_time_ms when a job finishes,
+-- now - started_at. fail_stale_processing spells out the same.
+GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int
+
+-- claim_stale_pending --
+-- (now, age): FOR UPDATE SKIP LOCKED lets several processes claim side by side, each job once
+UPDATE generation_jobs SET status = 'processing', started_at = now()
+WHERE status = 'pending' AND id = (
+    SELECT id FROM generation_jobs
+    WHERE status = 'pending'
+      AND created_at < COALESCE(%(now)s::timestamptz, now()) - make_interval(secs => %(age)s)
+    ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1
+)
+RETURNING *;
+
+-- fail_stale_processing --
+-- (now, age, error)
+UPDATE generation_jobs
+SET status = 'failed', error = %(error)s, completed_at = now(),
+    processing_time_ms = GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int
+WHERE status = 'processing' AND updated_at < COALESCE(%(now)s::timestamptz, now()) - make_interval(secs => %(age)s)
+RETURNING *;
+
+-- record_progress --
+-- (step, total, job id)
+UPDATE generation_jobs SET progress_step = %s, progress_total = %s
+WHERE id = %s AND status = 'processing';
+
+-- quota_usage --
+-- (now, user, minute, day): the user's jobs in the last minute and day, and those in flight
+SELECT COALESCE(%(now)s::timestamptz, now()) AS now,
+       COUNT(*) FILTER (WHERE created_at > COALESCE(%(now)s::timestamptz, now()) - %(minute)s) AS last_minute,
+       COUNT(*) AS last_day,
+       MIN(created_at) FILTER (WHERE created_at > COALESCE(%(now)s::timestamptz, now()) - %(minute)s)
+           AS oldest_in_minute,
+       MIN(created_at) AS oldest_in_day,
+       (SELECT COUNT(*) FROM generation_jobs
+        WHERE user_id = %(user)s AND status IN ('pending', 'processing')) AS in_flight
+FROM generation_jobs
+WHERE user_id = %(user)s AND created_at > COALESCE(%(now)s::timestamptz, now()) - %(day)s;
+
+-- stats_summary --
+-- counts and processing-time percentiles of the jobs created since the parameter
+SELECT now() AS now,
+       count(*) AS total,
+       count(*) FILTER (WHERE status = 'completed') AS completed,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(*) FILTER (WHERE status = 'canceled') AS canceled,
+       count(*) FILTER (WHERE status IN ('pending', 'processing')) AS in_flight,
+       count(*) FILTER (WHERE status = 'completed' AND processing_time_ms IS NOT NULL) AS timed,
+       sum(processing_time_ms) FILTER (WHERE status = 'completed' AND processing_time_ms IS NOT NULL) AS time_sum,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_time_ms)
+           FILTER (WHERE status = 'completed' AND processing_time_ms IS NOT NULL) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY processing_time_ms)
+           FILTER (WHERE status = 'completed' AND processing_time_ms IS NOT NULL) AS p95
+FROM generation_jobs WHERE created_at >= %s;
+
+-- stats_per_day --
+SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
+       count(*) AS total,
+       count(*) FILTER (WHERE status = 'completed') AS completed,
+       count(*) FILTER (WHERE status = 'failed') AS failed
+FROM generation_jobs WHERE created_at >= %s GROUP BY day ORDER BY day;
+
+-- stats_by_style --
+SELECT style AS key, count(*) AS n FROM generation_jobs WHERE created_at >= %s GROUP BY style;
+
+-- stats_by_product --
+SELECT product AS key, count(*) AS n FROM generation_jobs WHERE created_at >= %s GROUP BY product;
+
+-- stats_recent_failures --
+-- (since, limit)
+SELECT id::text AS id, created_at, style, product, error FROM generation_jobs
+WHERE status = 'failed' AND created_at >= %s ORDER BY created_at DESC, id DESC LIMIT %s;
+
+-- add_account --
+-- (name, password hash, is_admin)
+INSERT INTO tenkaigen_users (name, password_hash, is_admin) VALUES (%s, %s, %s);
+
+-- account_credentials --
+SELECT password_hash, is_admin FROM tenkaigen_users WHERE name = %s;
+
+-- count_accounts --
+SELECT COUNT(*) AS n FROM tenkaigen_users;

@@ -1,0 +1,106 @@
+-- The SQLite stores' statements (core/jobs/sqlite_store.py, core/auth/accounts.py), one
+-- `-- name --` block each, read by core/jobs/queries.py. Parameters are `?`, in order.
+-- Times are UTC ISO-8601 text, so comparing the text compares the times.
+-- Built in code, not here: the job INSERT (its columns are the NewJob fields) and the
+-- transition UPDATE (its SET list is the TransitionWrite's).
+
+-- get_job --
+SELECT * FROM generation_jobs WHERE id = ?;
+
+-- job_status --
+SELECT status FROM generation_jobs WHERE id = ?;
+
+-- list_jobs_for_user --
+-- (user_id, limit, offset)
+SELECT * FROM generation_jobs WHERE user_id = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?;
+
+-- queue_position --
+-- the job's status and how many pending jobs are ahead of it (older, ties broken by id)
+SELECT me.status,
+       (SELECT COUNT(*) FROM generation_jobs other
+        WHERE other.status = 'pending'
+          AND (other.created_at < me.created_at OR (other.created_at = me.created_at AND other.id < me.id))) AS ahead
+FROM generation_jobs me WHERE me.id = ?;
+
+-- processing_time_ms --
+-- An expression, not a statement: the SET value for processing_time_ms when a job finishes,
+-- now (the one parameter) - started_at. fail_stale_processing spells out the same.
+CASE WHEN started_at IS NULL THEN NULL
+     ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END
+
+-- claim_stale_pending --
+-- (now, now, cutoff): one statement, and SQLite runs writers one at a time, so each job is claimed once
+UPDATE generation_jobs SET status = 'processing', started_at = ?, updated_at = ?
+WHERE status = 'pending'
+  AND id = (SELECT id FROM generation_jobs WHERE status = 'pending' AND created_at < ? ORDER BY created_at LIMIT 1)
+RETURNING *;
+
+-- fail_stale_processing --
+-- (error, now, now, now, cutoff)
+UPDATE generation_jobs
+SET status = 'failed', error = ?, completed_at = ?, updated_at = ?,
+    processing_time_ms = CASE WHEN started_at IS NULL THEN NULL
+        ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END
+WHERE status = 'processing' AND updated_at < ?
+RETURNING *;
+
+-- record_progress --
+-- (step, total, now, job id)
+UPDATE generation_jobs SET progress_step = ?, progress_total = ?, updated_at = ?
+WHERE id = ? AND status = 'processing';
+
+-- quota_usage --
+-- (minute ago, minute ago, user, user, day ago)
+SELECT COUNT(*) FILTER (WHERE created_at > ?) AS last_minute,
+       COUNT(*) AS last_day,
+       MIN(CASE WHEN created_at > ? THEN created_at END) AS oldest_in_minute,
+       MIN(created_at) AS oldest_in_day,
+       (SELECT COUNT(*) FROM generation_jobs WHERE user_id = ? AND status IN ('pending', 'processing')) AS in_flight
+FROM generation_jobs WHERE user_id = ? AND created_at > ?;
+
+-- stats_counts --
+-- total, completed, failed, canceled, in flight, for jobs created since the parameter
+SELECT COUNT(*),
+       SUM(status = 'completed'),
+       SUM(status = 'failed'),
+       SUM(status = 'canceled'),
+       SUM(status IN ('pending', 'processing'))
+FROM generation_jobs WHERE created_at >= ?;
+
+-- stats_timed_totals --
+-- count and sum of the completed jobs' processing times since the parameter
+SELECT COUNT(*), COALESCE(SUM(processing_time_ms), 0) FROM generation_jobs
+WHERE status = 'completed' AND processing_time_ms IS NOT NULL AND created_at >= ?;
+
+-- stats_timed_neighbours --
+-- (since, offset): the two sorted processing times a percentile lies between; SQLite has
+-- no percentile_cont, so the store interpolates them exactly as Postgres does
+SELECT processing_time_ms FROM generation_jobs
+WHERE status = 'completed' AND processing_time_ms IS NOT NULL AND created_at >= ?
+ORDER BY processing_time_ms LIMIT 2 OFFSET ?;
+
+-- stats_per_day --
+-- created_at's first ten characters are its UTC day
+SELECT substr(created_at, 1, 10) AS day, COUNT(*), SUM(status = 'completed'), SUM(status = 'failed')
+FROM generation_jobs WHERE created_at >= ? GROUP BY day ORDER BY day;
+
+-- stats_by_style --
+SELECT style, COUNT(*) FROM generation_jobs WHERE created_at >= ? GROUP BY style;
+
+-- stats_by_product --
+SELECT product, COUNT(*) FROM generation_jobs WHERE created_at >= ? GROUP BY product;
+
+-- stats_recent_failures --
+-- (since, limit)
+SELECT id, created_at, style, product, error FROM generation_jobs
+WHERE status = 'failed' AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT ?;
+
+-- add_account --
+-- (name, password hash, is_admin as 0 or 1)
+INSERT INTO tenkaigen_users (name, password_hash, is_admin) VALUES (?, ?, ?);
+
+-- account_credentials --
+SELECT password_hash, is_admin FROM tenkaigen_users WHERE name = ?;
+
+-- count_accounts --
+SELECT COUNT(*) FROM tenkaigen_users;
