@@ -35,7 +35,7 @@ def test_an_edited_final_prompt_and_negative_prompt_are_what_the_generator_gets(
     job = service.submit("alice", command(brief_overrides=edits))
     sent = generator.requests[0]
     assert (sent.prompt, sent.negative_prompt) == ("a red fox, ink wash", "blur")
-    stored = service.get_job(job.id).parsed_prompt
+    stored = service.jobs.get(job.id).parsed_prompt
     assert (stored["prompt"], stored["subject"], stored["colors"]) == ("a red fox, ink wash", "fox", ["red"])
 
 
@@ -83,11 +83,11 @@ def test_a_batch_outside_one_to_four_is_refused(service, count):
 
 def test_a_retry_keeps_the_brief_and_seed_and_a_variation_changes_the_seed(service, generator):
     original = service.submit("alice", command(seed=5, brief_overrides={"prompt": "edited fox"}))
-    service.cancel(original.id)
+    service.cancel("alice", original.id)
     retry = service.rerun("alice", original.id, keep_seed=True)
     variation = service.rerun("alice", original.id, keep_seed=False)
     assert retry.seed == 5 and retry.id != original.id
-    assert retry.parsed_prompt == variation.parsed_prompt == service.get_job(original.id).parsed_prompt
+    assert retry.parsed_prompt == variation.parsed_prompt == service.jobs.get(original.id).parsed_prompt
     assert [r.prompt for r in generator.requests] == ["edited fox"] * 3
 
 
@@ -101,9 +101,9 @@ def test_another_users_job_cannot_be_read_or_rerun(service):
 
 def test_queue_position_is_reported_for_pending_jobs_only(service):
     waiting = [service.create_job("alice", command()) for _ in range(2)]
-    assert [service.queue_position(j.id) for j in waiting] == [0, 1]
+    assert [service.queue_position("alice", j.id) for j in waiting] == [0, 1]
     service.dispatch(waiting[0].id)
-    assert [service.queue_position(j.id) for j in waiting] == [None, 0]
+    assert [service.queue_position("alice", j.id) for j in waiting] == [None, 0]
 
 
 def test_a_batch_the_quota_cannot_take_whole_starts_nothing(sqlite_store, local_store, catalog, generator):
