@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 
 import app
+from cli.parser import parse_args
 
 REPO = Path(app.__file__).resolve().parent
 COMMAND_NAMES = ["doctor", "migrate", "lifecycle", "stats", "costs"]
 
 
 def test_no_command_still_means_serve_with_host_and_port():
-    args = app.parse_args(["--host", "0.0.0.0", "--port", "9000"])
+    args = parse_args(["--host", "0.0.0.0", "--port", "9000"])
     assert (args.command, args.host, args.port) == (None, "0.0.0.0", 9000)
-    assert app.parse_args([]).command is None
+    assert parse_args([]).command is None
 
 
 def test_the_top_level_help_lists_every_command(capsys):
