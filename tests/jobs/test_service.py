@@ -8,7 +8,10 @@ from core.errors import InvalidRequest, JobNotFound, QuotaExceeded
 from core.jobs import JobStatus
 from core.parsing import LocalPromptParser
 from core.jobs.quotas import QuotaLimits
-from core.jobs.service import MAX_SEED, GenerateCommand, GenerationService, ServiceLimits
+from core.generators import GenerationOutcome
+from core.jobs.limits import MAX_SEED
+from core.jobs.service import GenerateCommand, GenerationService, ServiceLimits
+from tests.support.fake_worker import solid_png
 from tests.support.generators import RecordingGenerator
 
 
@@ -97,6 +100,24 @@ def test_another_users_job_cannot_be_read_or_rerun(service):
         service.owned_job("bob", job.id)
     with pytest.raises(JobNotFound):
         service.rerun("bob", job.id, keep_seed=True)
+
+
+def test_another_users_job_cannot_be_canceled_exported_or_shown(service):
+    pending = service.create_job("alice", command())
+    done = service.create_job("alice", command())
+    service.apply_outcome(GenerationOutcome(job_id=done.id, status="completed", png=solid_png(done.width, done.height)))
+    refused = [
+        lambda: service.cancel("bob", pending.id),
+        lambda: service.queue_position("bob", pending.id),
+        lambda: service.export_print_file("bob", done.id),
+        lambda: service.load_image("bob", done.id),
+        lambda: service.mockup_png("bob", done.id),
+    ]
+    for call in refused:
+        with pytest.raises(JobNotFound):
+            call()
+    assert service.jobs.get(pending.id).status is JobStatus.PENDING
+    assert service.load_image("alice", done.id) and service.export_print_file("alice", done.id).key
 
 
 def test_queue_position_is_reported_for_pending_jobs_only(service):
