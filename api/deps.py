@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from core.auth import Authenticator, Identity
+from core.auth import Identity
 from core.errors import Forbidden
-from core.jobs.service import GenerationService
+from core.services import Services
 
 
-@dataclass(frozen=True)
-class AppServices:
-    """Everything app.py wires together, stored on `app.state.services`."""
-
-    generation: GenerationService
-    webhook_secret: str
-    local_user: str
-    authenticator: Authenticator
-    max_webhook_bytes: int = 32 * 1024 * 1024
-
-
-def get_services(request: Request) -> AppServices:
+def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-async def get_identity(request: Request, services: Annotated[AppServices, Depends(get_services)]) -> Identity:
+async def get_identity(request: Request, services: Annotated[Services, Depends(get_services)]) -> Identity:
     """The caller, from the Authorization header; 401 (Unauthenticated) when it proves nothing."""
     # a password check (scrypt) or a JWKS fetch may block: keep it off the event loop
     return await run_in_threadpool(services.authenticator.authenticate, request.headers.get("authorization"))
@@ -45,7 +33,7 @@ def require_admin(identity: Annotated[Identity, Depends(get_identity)]) -> Ident
     return identity
 
 
-ServicesDep = Annotated[AppServices, Depends(get_services)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 UserIdDep = Annotated[str, Depends(get_user_id)]
 AdminDep = Annotated[Identity, Depends(require_admin)]

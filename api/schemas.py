@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from core.jobs import Job
+from core.jobs.limits import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED
 
 
 class ParsePromptBody(BaseModel):
@@ -24,8 +25,8 @@ class GenerateBody(BaseModel):
     prompt: str
     style: str
     product: str
-    seed: int | None = Field(None, ge=0, le=2**31 - 1)
-    negative_prompt: str | None = Field(None, max_length=2000)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    negative_prompt: str | None = Field(None, max_length=MAX_NEGATIVE_PROMPT_CHARS)
 
 
 class GenerateAccepted(BaseModel):

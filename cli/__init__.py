@@ -1,4 +1,2 @@
-"""Text output of the operator commands (`python app.py doctor | migrate | lifecycle | stats | costs`).
-
-Pure functions from core's results to strings; app.py parses arguments, builds backends and prints.
-"""
+"""The command line of `python app.py`: its arguments (parser), the operator commands
+(commands), their text (render) and serving (serve). Backends come from core.backends."""

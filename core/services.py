@@ -1,13 +1,13 @@
 """Services: what app.py builds once and every door (HTTP API, studio, operator commands) receives.
 
 Each layer takes the fields it needs from this one object; none keeps a container of its own
-with the same things. app.py fills it from settings (`build_services`); tests fill it from
+with the same things. app.py fills it from settings (`build_services`, over core.backends); tests fill it from
 real local backends.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from core.auth import AccountStore, Authenticator
 from core.catalog import Catalog
@@ -28,12 +28,15 @@ class Services:
     recovery: JobRecovery
     # the Standard Webhooks secret shared with the GPU worker (whsec_...)
     webhook_secret: str
-    # shown in the studio's header: which generator turns briefs into images
-    generator_label: str = field(default="")
 
     @property
     def local_user(self) -> str:
         return self.settings.local_user
+
+    @property
+    def generator_label(self) -> str:
+        """Shown in the studio's header: which generator turns briefs into images."""
+        return self.generation.generator.label
 
     @property
     def default_steps(self) -> int:

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.jobs.limits import DEFAULT_MAX_PROMPT_CHARS, MAX_STEPS
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -26,7 +28,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), alias="TENKAIGEN_DATA_DIR")
     local_user: str = Field("local", alias="TENKAIGEN_LOCAL_USER")
     public_url: str = Field("http://127.0.0.1:7860", alias="TENKAIGEN_PUBLIC_URL")
-    max_prompt_chars: int = Field(1000, alias="TENKAIGEN_MAX_PROMPT_CHARS", ge=1)
+    max_prompt_chars: int = Field(DEFAULT_MAX_PROMPT_CHARS, alias="TENKAIGEN_MAX_PROMPT_CHARS", ge=1)
     http_timeout_s: float = Field(15.0, alias="TENKAIGEN_HTTP_TIMEOUT_S", gt=0)
     gradio_share: bool = Field(False, alias="TENKAIGEN_SHARE")
     policy_file: Path | None = Field(None, alias="TENKAIGEN_POLICY_FILE")
@@ -48,7 +50,7 @@ class Settings(BaseSettings):
     modal_generate_endpoint: str | None = Field(None, alias="MODAL_GENERATE_ENDPOINT")
     webhook_url: str | None = Field(None, alias="TENKAIGEN_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="TENKAIGEN_WEBHOOK_SECRET")
-    generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=1, le=100)
+    generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=1, le=MAX_STEPS)
 
     # --- accounts -------------------------------------------------------------------------
     # auto: supabase when SUPABASE_JWT_SECRET or SUPABASE_URL is set, else local when an

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import gradio as gr
 
 from core.auth import Identity
-from core.ops.dashboard import DashboardService
 from core.jobs.service import GenerationService
+from core.ops.dashboard import DashboardService
+from core.services import Services
 from ui.files import StudioFiles
 
 
@@ -24,6 +25,19 @@ class StudioContext:
     default_steps: int = 50
     poll_interval_s: float = 0.4  # how often a streaming job status is re-read
     max_wait_s: float = 900.0  # a stream stops watching after this; the job stays in the history
+
+    @classmethod
+    def from_services(cls, services: Services, files: StudioFiles) -> StudioContext:
+        authenticator = services.authenticator
+        return cls(
+            service=services.generation,
+            dashboard=services.dashboard,
+            files=files,
+            # the signed-in username from Gradio's login ("" with auth off: the local admin)
+            identify=lambda username: authenticator.identity_for(username or ""),
+            generator_label=services.generator_label,
+            default_steps=services.default_steps,
+        )
 
     def identity(self, request: gr.Request | None) -> Identity:
         """Unauthenticated (shown as a message) when the session's sign-in is not known."""

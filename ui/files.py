@@ -23,17 +23,19 @@ class StudioFiles:
         self.root = root or Path(tempfile.mkdtemp(prefix="tenkaigen-studio-"))
         self.root.mkdir(parents=True, exist_ok=True)
 
+    # Each job here came from one of the caller's own reads (history, owned_job, a batch they
+    # submitted), so its owner is the caller.
     def design(self, job: Job) -> str:
         """The job's full-size PNG, named for download."""
-        return self._cached(f"tenkaigen-{job.product}-{job.id}.png", lambda: self._service.load_image(job))
+        return self._cached(f"tenkaigen-{job.product}-{job.id}.png", lambda: self._service.load_image(job.user_id, job.id))
 
     def mockup(self, job: Job) -> str:
-        return self._cached(f"mockup-{job.id}.png", lambda: self._service.mockup_png(job))
+        return self._cached(f"mockup-{job.id}.png", lambda: self._service.mockup_png(job.user_id, job.id))
 
     def thumbnail(self, job: Job) -> str:
         """A small picture for galleries: the design, or a tile naming the status."""
         if job.status is JobStatus.COMPLETED:
-            return self._cached(f"thumb-{job.id}.jpg", lambda: render_thumbnail(self._service.load_image(job)))
+            return self._cached(f"thumb-{job.id}.jpg", lambda: render_thumbnail(self._service.load_image(job.user_id, job.id)))
         caption = (job.error or job.prompt) if job.status is JobStatus.FAILED else job.prompt
         # a pending or running job's tile changes when it finishes: keyed by status too
         return self._cached(f"tile-{job.id}-{job.status.value}.png", lambda: render_status_tile(job.status.value, caption))

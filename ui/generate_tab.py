@@ -19,7 +19,8 @@ from core.catalog import Product
 from core.errors import InvalidTransition
 from core.jobs import Job, JobStatus
 from core.parsing import ParsedPrompt
-from core.jobs.service import MAX_BATCH, MAX_SEED, GenerateCommand
+from core.jobs.limits import MAX_BATCH, MAX_SEED, MAX_STEPS
+from core.jobs.service import GenerateCommand
 from ui.context import StudioContext
 from ui.errors import readable_errors
 from ui.job_status import JobView, message_html, status_html
@@ -177,7 +178,7 @@ def create_generate_tab(ctx: StudioContext) -> GenerateTab:
                 with gr.Row():
                     seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=MAX_SEED, elem_id="seed")
                     random_seed = gr.Checkbox(label="Random seed", value=True, elem_id="random-seed")
-                steps = gr.Slider(1, 100, value=ctx.default_steps, step=1, label="Steps", elem_id="steps")
+                steps = gr.Slider(1, MAX_STEPS, value=ctx.default_steps, step=1, label="Steps", elem_id="steps")
                 negative_prompt = gr.Textbox(label="Negative prompt", value="", placeholder="what the image must not show",
                                              elem_id="negative-prompt")
                 images = gr.Slider(1, MAX_BATCH, value=1, step=1, label="Number of images", elem_id="images",
@@ -266,7 +267,7 @@ def _wire(ctx: StudioContext, tab: GenerateTab, parse: gr.Button, generate: gr.B
     hide_actions = [gr.Button(visible=False)] * 3
     generate.click(lambda: hide_actions, None, tab.actions, api_visibility="private", queue=False)
     generate.click(generate_designs, inputs, tab.shown, api_name="generate", **stream_options).then(
-        lambda current: actions_for(ctx, current), tab.current_id, tab.actions, api_visibility="private")
+        actions_handler(ctx), tab.current_id, tab.actions, api_visibility="private")
 
     @readable_errors
     def cancel_jobs(job_ids: list[str], request: gr.Request) -> None:
@@ -275,7 +276,7 @@ def _wire(ctx: StudioContext, tab: GenerateTab, parse: gr.Button, generate: gr.B
         for job_id in job_ids or []:
             if not service.owned_job(user, job_id).status.is_terminal:
                 try:
-                    service.cancel(job_id)
+                    service.cancel(user, job_id)
                     canceled += 1
                 except InvalidTransition:
                     pass  # it finished while we looked
@@ -298,7 +299,7 @@ def _wire(ctx: StudioContext, tab: GenerateTab, parse: gr.Button, generate: gr.B
     for button, keep_seed in ((tab.variation, False), (tab.retry, True)):
         button.click(lambda: hide_actions, None, tab.actions, api_visibility="private", queue=False)
         button.click(rerun(keep_seed), tab.current_id, tab.shown, api_visibility="private", **stream_options).then(
-            lambda current: actions_for(ctx, current), tab.current_id, tab.actions, api_visibility="private")
+            actions_handler(ctx), tab.current_id, tab.actions, api_visibility="private")
 
     @readable_errors
     def reuse_settings(current: str | None, request: gr.Request) -> list[Any]:
@@ -314,14 +315,22 @@ def _wire(ctx: StudioContext, tab: GenerateTab, parse: gr.Button, generate: gr.B
         return [*show_job(ctx, job)[:4], gr.skip(), gr.skip(), job.id]
 
     tab.batch.select(show_from_batch, tab.batch_ids, tab.shown, api_visibility="private").then(
-        lambda current: actions_for(ctx, current), tab.current_id, tab.actions, api_visibility="private")
+        actions_handler(ctx), tab.current_id, tab.actions, api_visibility="private")
 
 
-def actions_for(ctx: StudioContext, current: str | None) -> list[gr.Button]:
+def actions_handler(ctx: StudioContext) -> Callable[[str | None, gr.Request], list[gr.Button]]:
+    """The event handler showing the actions for the caller's current job (`actions_for`)."""
+    def show_actions(current: str | None, request: gr.Request) -> list[gr.Button]:
+        return actions_for(ctx, ctx.user(request), current)
+
+    return show_actions
+
+
+def actions_for(ctx: StudioContext, user: str, current: str | None) -> list[gr.Button]:
     """Variation and reuse for any finished job; retry for a failed or canceled one."""
     if not current:
         return [gr.Button(visible=False)] * 3
-    job = ctx.service.get_job(current)
+    job = ctx.service.owned_job(user, current)
     retryable = job.status in {JobStatus.FAILED, JobStatus.CANCELED}
     return [gr.Button(visible=job.status.is_terminal), gr.Button(visible=job.status.is_terminal),
             gr.Button(visible=retryable)]
@@ -376,7 +385,7 @@ def _read_views(ctx: StudioContext, user: str, job_ids: list[str]) -> list[JobVi
     views = []
     for job_id in job_ids:
         job = ctx.service.owned_job(user, job_id)
-        position = ctx.service.queue_position(job_id) if job.status is JobStatus.PENDING else None
+        position = ctx.service.queue_position(user, job_id) if job.status is JobStatus.PENDING else None
         views.append(JobView(job, position))
     return views
 

@@ -11,7 +11,7 @@ import gradio as gr
 from core.jobs import Job
 from ui.context import StudioContext
 from ui.errors import readable_errors
-from ui.generate_tab import GenerateTab, actions_for, settings_values, show_job
+from ui.generate_tab import GenerateTab, actions_handler, settings_values, show_job
 
 PAGE_SIZE = 12
 
@@ -80,5 +80,5 @@ def create_history_tab(ctx: StudioContext, generate: GenerateTab, tabs: gr.Tabs,
         return [*settings_values(job), *shown, gr.Tabs(selected="generate")]
 
     gallery.select(restore, history.job_ids, [*generate.settings, *generate.shown, tabs], **options).then(
-        lambda current: actions_for(ctx, current), generate.current_id, generate.actions, **options)
+        actions_handler(ctx), generate.current_id, generate.actions, **options)
     return history

@@ -18,13 +18,13 @@ from api.schemas import (
     PrintFileResponse,
     WebhookAck,
 )
-from core.errors import JobNotFound
 from core.generators import GenerationOutcome
-from core.jobs import Job
 from core.jobs.service import GenerateCommand
 from core.worker_contract.webhooks import verify_webhook
 
 router = APIRouter(prefix="/api", tags=["generation"])
+
+MAX_WEBHOOK_BYTES = 32 * 1024 * 1024  # a result carries one PNG, base64-encoded
 
 
 def _absolute(request: Request, url: str | None) -> str | None:
@@ -32,13 +32,6 @@ def _absolute(request: Request, url: str | None) -> str | None:
     if url and url.startswith("/"):
         return str(request.base_url).rstrip("/") + url
     return url
-
-
-def _owned_job(services: ServicesDep, user_id: str, job_id: str) -> Job:
-    job = services.generation.get_job(job_id)
-    if job.user_id != user_id:
-        raise JobNotFound(job_id)  # another user's job does not exist for this caller
-    return job
 
 
 @router.post("/parse-prompt", response_model=ParsePromptResponse)
@@ -65,7 +58,7 @@ def generate(
 
 @router.get("/generate/status/{job_id}", response_model=JobStatusResponse)
 def job_status(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> JobStatusResponse:
-    job = _owned_job(services, user_id, job_id)
+    job = services.generation.owned_job(user_id, job_id)
     return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
 
 
@@ -84,8 +77,7 @@ def list_jobs(
 
 @router.post("/generate/{job_id}/cancel", response_model=JobStatusResponse)
 def cancel_job(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> JobStatusResponse:
-    _owned_job(services, user_id, job_id)
-    job = services.generation.cancel(job_id)
+    job = services.generation.cancel(user_id, job_id)
     return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
 
 
@@ -96,8 +88,7 @@ def cancel_job(job_id: str, request: Request, services: ServicesDep, user_id: Us
 )
 def export_print_file(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> PrintFileResponse:
     """Render the completed job's print-ready PNG for its product (print size, DPI, transparency)."""
-    _owned_job(services, user_id, job_id)
-    stored = services.generation.export_print_file(job_id)
+    stored = services.generation.export_print_file(user_id, job_id)
     return PrintFileResponse(
         job_id=job_id,
         print_file_url=_absolute(request, stored.url) or stored.url,
@@ -130,7 +121,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 )
 async def generation_webhook(request: Request, services: ServicesDep) -> WebhookAck:
     """Result callback from a GPU worker, signed with the Standard Webhooks scheme."""
-    body = await _read_limited(request, services.max_webhook_bytes)
+    body = await _read_limited(request, MAX_WEBHOOK_BYTES)
     payload = verify_webhook(services.webhook_secret, body, dict(request.headers))
     outcome = GenerationOutcome(
         job_id=payload.job_id,

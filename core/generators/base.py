@@ -59,6 +59,11 @@ class ResultSink(Protocol):
 class Generator(Protocol):
     model_name: str
 
+    @property
+    def label(self) -> str:
+        """Which generator this is and where it runs, for the studio's header."""
+        ...
+
     def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
         """Accept a job; the outcome reaches `sink` (in process) or the webhook (remote).
 

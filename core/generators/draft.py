@@ -17,6 +17,7 @@ class DraftGenerator:
     the same completion path a worker's webhook takes."""
 
     model_name = "draft-renderer"
+    label = "offline draft renderer (no GPU configured)"
 
     def __init__(self, palettes: dict[str, list[str]], max_workers: int = 2) -> None:
         self._palettes = palettes

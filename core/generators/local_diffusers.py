@@ -28,6 +28,7 @@ class LocalDiffusersGenerator:
     def __init__(self, engine: ImageEngine) -> None:
         self._engine = engine
         self.model_name = engine.model_name
+        self.label = f"{self.model_name} in this process (TENKAIGEN_MODEL_PATH)"
         self._queue: queue.Queue[tuple[GenerationRequest, ResultSink] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="local-diffusers", daemon=True)
         self._thread.start()

@@ -37,6 +37,7 @@ def exponential_backoff(base_s: float = 0.5, cap_s: float = 8.0) -> Backoff:
 
 class RemoteWorkerDispatcher:
     model_name = "qwen-image"
+    label = f"{model_name} on the GPU worker"
 
     def __init__(
         self,

@@ -69,7 +69,7 @@ class JobRecovery:
 
     def _reaped(self, job: Job) -> None:
         log.warning("job reaped job_id=%s error=%s", job.id, job.error)
-        self._service.discard_image(job)
+        self._service.results.discard_image(job)
 
 
 class RecoveryLoop:

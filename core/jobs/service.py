@@ -15,57 +15,36 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.catalog import Catalog
-from core.errors import (
-    GeneratorUnavailable,
-    InvalidRequest,
-    InvalidTransition,
-    JobNotFound,
-    JobNotReady,
-    QuotaExceeded,
-    StorageError,
-)
+from core.catalog.policy import PromptPolicy, load_policy
+from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, JobNotFound, JobNotReady, QuotaExceeded
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
+from core.jobs.limits import (
+    DEFAULT_MAX_PROMPT_CHARS,
+    MAX_BATCH,
+    MAX_FINAL_PROMPT_CHARS,
+    MAX_NEGATIVE_PROMPT_CHARS,
+    MAX_SEED,
+    MAX_STEPS,
+)
+from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
+from core.jobs.results import OutcomeApplier
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
-from core.imaging.png_check import check_png
-from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
-from core.catalog.policy import PromptPolicy, load_policy
-from core.printing.printfiles import render_print_file
-from core.storage import ObjectStore, image_key
+from core.printing.stored import StoredPrintFile, store_print_file
+from core.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
-APPLIED = "applied"
-ALREADY_APPLIED = "already applied"
-MAX_SEED = 2**31 - 1
-MAX_BATCH = 4
-MAX_NEGATIVE_PROMPT_CHARS = 2000
 # The parts of a parsed brief a designer may edit before generating. The edited `prompt`
 # and `negative_prompt` are exactly what the generator receives; the rest is the record.
 EDITABLE_BRIEF_FIELDS = ("subject", "colors", "mood", "composition", "prompt", "negative_prompt")
-# A worker may round the asked size to its model's grid (multiples of 16 px); anything
-# further off is not the image this job asked for.
-SIZE_TOLERANCE_PX = 16
 
 
 @dataclass(frozen=True)
 class ServiceLimits:
-    max_prompt_chars: int = 1000
-    steps: int = 50
-    max_final_prompt_chars: int = 2000
-
-
-@dataclass(frozen=True)
-class StoredPrintFile:
-    """A job's print-ready PNG, stored beside its image as {prefix}{user_id}/{job_id}_print.png."""
-
-    key: str
-    url: str
-    width: int
-    height: int
-    dpi: int
-    background_removed: bool
+    max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS
+    steps: int = 50  # the app's default when a brief asks for none
 
 
 @dataclass(frozen=True)
@@ -107,6 +86,7 @@ class GenerationService:
         self._limits = limits
         self._quotas = quotas
         self.policy = policy if policy is not None else load_policy()
+        self.results = OutcomeApplier(jobs, objects)
 
     # --- parsing -----------------------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
@@ -136,8 +116,8 @@ class GenerationService:
         if command.negative_prompt is not None and command.negative_prompt.strip():
             update["negative_prompt"] = command.negative_prompt.strip()[:MAX_NEGATIVE_PROMPT_CHARS]
         if command.steps is not None:
-            if not 1 <= command.steps <= 100:
-                raise InvalidRequest("steps must be between 1 and 100")
+            if not 1 <= command.steps <= MAX_STEPS:
+                raise InvalidRequest(f"steps must be between 1 and {MAX_STEPS}")
             update["steps"] = command.steps
         update.update(self._clean_overrides(command.brief_overrides or {}))
         if not update:
@@ -158,9 +138,9 @@ class GenerationService:
             final = " ".join(str(clean["prompt"] or "").split())
             if not final:
                 raise InvalidRequest("the final prompt is empty: describe what the image model should draw")
-            if len(final) > self._limits.max_final_prompt_chars:
+            if len(final) > MAX_FINAL_PROMPT_CHARS:
                 raise InvalidRequest(
-                    f"the final prompt is too long: {len(final)} characters, the limit is {self._limits.max_final_prompt_chars}"
+                    f"the final prompt is too long: {len(final)} characters, the limit is {MAX_FINAL_PROMPT_CHARS}"
                 )
             clean["prompt"] = final
         if "negative_prompt" in clean:
@@ -295,74 +275,10 @@ class GenerationService:
 
     # --- results -----------------------------------------------------------------------
     def apply_outcome(self, outcome: GenerationOutcome) -> str:
-        """Apply a generator's outcome; `APPLIED`, or `ALREADY_APPLIED` for a repeat.
+        """Apply a generator's outcome to its job (core.jobs.results): `APPLIED` or `ALREADY_APPLIED`."""
+        return self.results.apply_outcome(outcome)
 
-        Raises JobNotFound, InvalidTransition (a finished job asked to become something
-        else), InvalidRequest (a completed outcome without a valid PNG) and StorageError
-        (the upload failed: the job stays processing so the sender can retry).
-        """
-        job = self.jobs.get(outcome.job_id)
-        target = JobStatus(outcome.status)
-        if target is JobStatus.PROCESSING:
-            if job.status.is_terminal:
-                # tells the worker the job is over (canceled, say), so it can stop early
-                raise InvalidTransition(job.id, job.status.value, target.value)
-            if outcome.progress_step is not None and outcome.progress_total:
-                self.jobs.record_progress(job.id, outcome.progress_step, outcome.progress_total)
-            return APPLIED
-        if job.status is target:
-            return ALREADY_APPLIED
-        if job.status.is_terminal:
-            raise InvalidTransition(job.id, job.status.value, target.value)
-        if job.status is JobStatus.PENDING:
-            job = self.jobs.mark_processing(job.id)
-        try:
-            if target is JobStatus.COMPLETED:
-                self._complete(job, outcome)
-            else:
-                self.jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message")
-                log.info("job failed job_id=%s error=%s", job.id, outcome.error)
-        except InvalidTransition:
-            # another process or delivery finished it between our read and our write
-            if self.jobs.get(job.id).status is target:
-                return ALREADY_APPLIED
-            raise
-        return APPLIED
-
-    def _complete(self, job: Job, outcome: GenerationOutcome) -> None:
-        if not outcome.png:
-            raise InvalidRequest("a completed result must carry the PNG image")
-        width, height = check_png(outcome.png)
-        if abs(width - job.width) > SIZE_TOLERANCE_PX or abs(height - job.height) > SIZE_TOLERANCE_PX:
-            raise InvalidRequest(f"image is {width}x{height} but the job asked for {job.width}x{job.height}")
-        key = image_key(self.objects.prefix, job.user_id, job.id)
-        try:
-            self.objects.put_png(key, outcome.png)
-        except StorageError:
-            log.error("upload failed job_id=%s key=%s", job.id, key)
-            raise
-        try:
-            self.jobs.mark_completed(job.id, key, self.objects.public_url(key), outcome.seed)
-        except InvalidTransition:
-            # canceled or reaped while we uploaded: its object must not outlive it. (A
-            # concurrent duplicate delivery that completed it shares the key: keep that.)
-            if self.jobs.get(job.id).status is not JobStatus.COMPLETED:
-                self.discard_image(job)
-            raise
-        log.info("job completed job_id=%s key=%s", job.id, key)
-
-    def discard_image(self, job: Job) -> None:
-        """Remove a job's image if one was stored; storage errors are logged, not raised."""
-        key = image_key(self.objects.prefix, job.user_id, job.id)
-        try:
-            self.objects.delete(key)
-        except StorageError as exc:
-            log.error("could not delete orphan image job_id=%s key=%s error=%s", job.id, key, exc)
-
-    # --- reading and canceling -----------------------------------------------------------
-    def get_job(self, job_id: str) -> Job:
-        return self.jobs.get(job_id)
-
+    # --- reading and canceling: every read and change of a job is the caller's own -------
     def owned_job(self, user_id: str, job_id: str) -> Job:
         """The job if it belongs to `user_id`; JobNotFound otherwise (another's job does not exist)."""
         job = self.jobs.get(job_id)
@@ -370,9 +286,10 @@ class GenerationService:
             raise JobNotFound(job_id)
         return job
 
-    def queue_position(self, job_id: str) -> int | None:
-        """Pending jobs ahead of this one; None once it left the queue."""
-        return self.jobs.queue_position(job_id)
+    def queue_position(self, user_id: str, job_id: str) -> int | None:
+        """Pending jobs ahead of the caller's job; None once it left the queue."""
+        return self.jobs.queue_position(self.owned_job(user_id, job_id).id)
+
     def quota_usage(self, user_id: str) -> QuotaUsage:
         return self.jobs.quota_usage(user_id)
 
@@ -383,38 +300,32 @@ class GenerationService:
     def history(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
         return self.jobs.list_for_user(user_id, limit=limit, offset=offset)
 
-    def cancel(self, job_id: str) -> Job:
-        return self.jobs.mark_canceled(job_id)
+    def cancel(self, user_id: str, job_id: str) -> Job:
+        """Cancel the caller's job; InvalidTransition when it has already finished."""
+        return self.jobs.mark_canceled(self.owned_job(user_id, job_id).id)
 
-    # --- print files ---------------------------------------------------------------------
-    def export_print_file(self, job_id: str) -> StoredPrintFile:
-        """Render and store the print-ready PNG of a completed job (overwriting an earlier one).
+    # --- the finished image ------------------------------------------------------------------
+    def export_print_file(self, user_id: str, job_id: str) -> StoredPrintFile:
+        """Render and store the print-ready PNG of the caller's completed job (core.printing).
 
-        JobNotFound for an unknown job, JobNotReady when it has not completed, StorageError
-        when the image cannot be read or the print file cannot be written.
+        JobNotFound for an unknown or another's job, JobNotReady when it has not completed,
+        StorageError when the image cannot be read or the print file cannot be written.
         """
-        job = self.jobs.get(job_id)
+        job = self.owned_job(user_id, job_id)
         if job.status is not JobStatus.COMPLETED or not job.storage_key:
             raise JobNotReady(f"job {job.id} is {job.status.value}: a print file needs a completed job")
-        product = self.catalog.product(job.product)
-        print_file = render_print_file(self.objects.get(job.storage_key), product)
-        key = image_key(self.objects.prefix, job.user_id, job.id, "_print")
-        self.objects.put_png(key, print_file.png)
-        log.info(
-            "print file stored job_id=%s key=%s size=%dx%d dpi=%d background_removed=%s",
-            job.id, key, print_file.width, print_file.height, print_file.dpi, print_file.background_removed,
-        )
-        return StoredPrintFile(
-            key=key, url=self.objects.public_url(key), width=print_file.width, height=print_file.height,
-            dpi=print_file.dpi, background_removed=print_file.background_removed,
-        )
+        return store_print_file(self.objects, job, self.catalog.product(job.product))
 
-    def mockup_png(self, job: Job, size: int = 640) -> bytes:
-        """The completed job's design on its product (core.mockups), as a size×size PNG."""
-        return render_mockup(self.load_image(job), self.catalog.product(job.product), size)
+    def mockup_png(self, user_id: str, job_id: str, size: int = 640) -> bytes:
+        """The caller's completed design on its product (core.mockups), as a size×size PNG."""
+        job = self.owned_job(user_id, job_id)
+        return render_mockup(self._image_of(job), self.catalog.product(job.product), size)
 
-    def load_image(self, job: Job) -> bytes:
-        """The stored PNG of a completed job; StorageError when it cannot be read."""
+    def load_image(self, user_id: str, job_id: str) -> bytes:
+        """The stored PNG of the caller's completed job; StorageError when it cannot be read."""
+        return self._image_of(self.owned_job(user_id, job_id))
+
+    def _image_of(self, job: Job) -> bytes:
         if job.status is not JobStatus.COMPLETED or not job.storage_key:
             raise InvalidRequest(f"job {job.id} has no image (status {job.status.value})")
         return self.objects.get(job.storage_key)

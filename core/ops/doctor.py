@@ -63,7 +63,7 @@ def run_doctor(
     http: httpx.Client | None = None,
 ) -> list[CheckResult]:
     """Every check, in the order an operator would fix them. `object_store` builds the
-    configured store (app.py's `build_object_store`); building it is part of the check."""
+    configured store (core.backends' `object_store_from_settings`); building it is part of the check."""
     timeout_s = settings.http_timeout_s
     client = http or httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)))
     try:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from core.catalog import Catalog, Product, Style
 from core.parsing.base import PromptParser
+from core.jobs.limits import MAX_NEGATIVE_PROMPT_CHARS
 from core.parsing.cache import BriefCache
 from core.parsing.local import PRINT_NEGATIVE
 from core.parsing.models import ParsedPrompt
@@ -205,7 +206,7 @@ class GeminiPromptParser:
             width=width,
             height=height,
             prompt=prompt,
-            negative_prompt=merge_terms(answer.negative_prompt, style.negative_prompt, PRINT_NEGATIVE)[:2000],
+            negative_prompt=merge_terms(answer.negative_prompt, style.negative_prompt, PRINT_NEGATIVE)[:MAX_NEGATIVE_PROMPT_CHARS],
             parser="gemini",
         )
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from core.jobs.limits import MAX_STEPS
+
 
 class ParsedPrompt(BaseModel):
     """A designer's idea turned into a brief the generator can run."""
@@ -21,7 +23,7 @@ class ParsedPrompt(BaseModel):
     height: int
     prompt: str = Field(description="The final prompt sent to the image model")
     negative_prompt: str = Field(description="What the image model must avoid")
-    steps: int | None = Field(None, ge=1, le=100, description="Denoising steps asked for; None: the app's default")
+    steps: int | None = Field(None, ge=1, le=MAX_STEPS, description="Denoising steps asked for; None: the app's default")
     parser: Literal["local", "gemini"] = Field("local", description="Which parser wrote this brief")
     fallback_reason: str | None = Field(
         None, description="Why the local parser stood in for Gemini (error, timeout, bad answer); None otherwise"

@@ -126,7 +126,7 @@ def test_injection_in_prompts_is_stored_and_returned_verbatim(client, prompt):
     job_id = client.post("/api/generate", json={"prompt": prompt, "style": "anime", "product": "mug"}).json()["job_id"]
     assert client.get(f"/api/generate/status/{job_id}").json()["prompt"] == prompt
     assert client.get("/api/generate/jobs").json()["jobs"][0]["prompt"] == prompt
-    assert client.app.state.services.generation.get_job(job_id).prompt == prompt
+    assert client.app.state.services.generation.jobs.get(job_id).prompt == prompt
 
 
 def test_both_stores_keep_an_injection_prompt_verbatim_and_intact(job_store):

@@ -104,7 +104,7 @@ def test_a_recovery_pass_hands_over_stale_jobs_once_and_reaps_silent_ones(sqlite
     assert len(generator.requests) == 1
     report = recovery.run_once(now=datetime.now(UTC) + timedelta(minutes=11))
     assert report.reaped == [left_behind.id]
-    assert service.get_job(left_behind.id).error == "the GPU worker did not report within 10 min"
+    assert service.jobs.get(left_behind.id).error == "the GPU worker did not report within 10 min"
 
 
 def test_a_job_reaped_while_its_image_uploads_keeps_no_image(sqlite_store, catalog, tmp_path):
@@ -120,7 +120,7 @@ def test_a_job_reaped_while_its_image_uploads_keeps_no_image(sqlite_store, catal
     png = solid_png(job.width, job.height)
     with pytest.raises(InvalidTransition):
         service.apply_outcome(GenerationOutcome(job_id=job.id, status="completed", png=png))
-    assert service.get_job(job.id).status is JobStatus.FAILED
+    assert service.jobs.get(job.id).status is JobStatus.FAILED
     assert service.objects.usage().objects == 0
 
 
@@ -157,11 +157,11 @@ def test_a_worker_that_never_reports_gets_its_job_failed_and_a_late_result_is_re
             body = {"prompt": "a fox", "style": "anime", "product": "sticker"}
             job_id = client.post("/api/generate", json=body).json()["job_id"]
             wait_until(lambda: worker.received, what="the dispatch")
-            report = client.app.state.recovery.run_once(now=datetime.now(UTC) + timedelta(minutes=6))
+            report = client.app.state.services.recovery.run_once(now=datetime.now(UTC) + timedelta(minutes=6))
             assert report.reaped == [job_id]
             status = client.get(f"/api/generate/status/{job_id}").json()
             assert (status["status"], status["error"]) == ("failed", "the GPU worker did not report within 5 min")
-            job = client.app.state.services.generation.get_job(job_id)
+            job = client.app.state.services.generation.jobs.get(job_id)
             late = WebhookPayload(job_id=job_id, status="completed",
                                   image_base64=base64.b64encode(solid_png(job.width, job.height)).decode())
             body, headers = WebhookSigner(webhook_secret).signed_body(late)

@@ -8,7 +8,10 @@ from core.errors import InvalidRequest, JobNotFound, QuotaExceeded
 from core.jobs import JobStatus
 from core.parsing import LocalPromptParser
 from core.jobs.quotas import QuotaLimits
-from core.jobs.service import MAX_SEED, GenerateCommand, GenerationService, ServiceLimits
+from core.generators import GenerationOutcome
+from core.jobs.limits import MAX_SEED
+from core.jobs.service import GenerateCommand, GenerationService, ServiceLimits
+from tests.support.fake_worker import solid_png
 from tests.support.generators import RecordingGenerator
 
 
@@ -35,7 +38,7 @@ def test_an_edited_final_prompt_and_negative_prompt_are_what_the_generator_gets(
     job = service.submit("alice", command(brief_overrides=edits))
     sent = generator.requests[0]
     assert (sent.prompt, sent.negative_prompt) == ("a red fox, ink wash", "blur")
-    stored = service.get_job(job.id).parsed_prompt
+    stored = service.jobs.get(job.id).parsed_prompt
     assert (stored["prompt"], stored["subject"], stored["colors"]) == ("a red fox, ink wash", "fox", ["red"])
 
 
@@ -83,11 +86,11 @@ def test_a_batch_outside_one_to_four_is_refused(service, count):
 
 def test_a_retry_keeps_the_brief_and_seed_and_a_variation_changes_the_seed(service, generator):
     original = service.submit("alice", command(seed=5, brief_overrides={"prompt": "edited fox"}))
-    service.cancel(original.id)
+    service.cancel("alice", original.id)
     retry = service.rerun("alice", original.id, keep_seed=True)
     variation = service.rerun("alice", original.id, keep_seed=False)
     assert retry.seed == 5 and retry.id != original.id
-    assert retry.parsed_prompt == variation.parsed_prompt == service.get_job(original.id).parsed_prompt
+    assert retry.parsed_prompt == variation.parsed_prompt == service.jobs.get(original.id).parsed_prompt
     assert [r.prompt for r in generator.requests] == ["edited fox"] * 3
 
 
@@ -99,11 +102,29 @@ def test_another_users_job_cannot_be_read_or_rerun(service):
         service.rerun("bob", job.id, keep_seed=True)
 
 
+def test_another_users_job_cannot_be_canceled_exported_or_shown(service):
+    pending = service.create_job("alice", command())
+    done = service.create_job("alice", command())
+    service.apply_outcome(GenerationOutcome(job_id=done.id, status="completed", png=solid_png(done.width, done.height)))
+    refused = [
+        lambda: service.cancel("bob", pending.id),
+        lambda: service.queue_position("bob", pending.id),
+        lambda: service.export_print_file("bob", done.id),
+        lambda: service.load_image("bob", done.id),
+        lambda: service.mockup_png("bob", done.id),
+    ]
+    for call in refused:
+        with pytest.raises(JobNotFound):
+            call()
+    assert service.jobs.get(pending.id).status is JobStatus.PENDING
+    assert service.load_image("alice", done.id) and service.export_print_file("alice", done.id).key
+
+
 def test_queue_position_is_reported_for_pending_jobs_only(service):
     waiting = [service.create_job("alice", command()) for _ in range(2)]
-    assert [service.queue_position(j.id) for j in waiting] == [0, 1]
+    assert [service.queue_position("alice", j.id) for j in waiting] == [0, 1]
     service.dispatch(waiting[0].id)
-    assert [service.queue_position(j.id) for j in waiting] == [None, 0]
+    assert [service.queue_position("alice", j.id) for j in waiting] == [None, 0]
 
 
 def test_a_batch_the_quota_cannot_take_whole_starts_nothing(sqlite_store, local_store, catalog, generator):

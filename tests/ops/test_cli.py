@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 
 import app
+from cli.parser import parse_args
+from core import backends
+from core.settings import Settings
 
 REPO = Path(app.__file__).resolve().parent
 COMMAND_NAMES = ["doctor", "migrate", "lifecycle", "stats", "costs"]
 
 
 def test_no_command_still_means_serve_with_host_and_port():
-    args = app.parse_args(["--host", "0.0.0.0", "--port", "9000"])
+    args = parse_args(["--host", "0.0.0.0", "--port", "9000"])
     assert (args.command, args.host, args.port) == (None, "0.0.0.0", 9000)
-    assert app.parse_args([]).command is None
+    assert parse_args([]).command is None
 
 
 def test_the_top_level_help_lists_every_command(capsys):
@@ -35,6 +38,22 @@ def test_every_command_has_help(capsys, name):
         app.main([name, "--help"])
     assert exit_info.value.code == 0
     assert f"usage: app.py {name}" in capsys.readouterr().out
+
+
+def test_the_server_and_the_commands_open_the_database_through_one_function(run_app, monkeypatch):
+    opened: list[bool] = []
+    real_open_database = backends.open_database
+
+    def recording_open_database(settings: Settings, migrate: bool = True) -> backends.Database:
+        opened.append(migrate)
+        return real_open_database(settings, migrate)
+
+    monkeypatch.setattr(backends, "open_database", recording_open_database)
+    app.build_services(Settings()).close()
+    assert run_app("stats").code == 0
+    monkeypatch.setenv("TENKAIGEN_NEW_PASSWORD", "a-long-password")
+    assert run_app("add-user", "ann").code == 0
+    assert opened == [True, False, True]  # the server, stats (read-only: no migration), add-user
 
 
 def test_marks_fall_back_to_ok_and_fail_on_an_ascii_terminal():

@@ -148,7 +148,7 @@ def completed_job(service: GenerationService, product: str) -> str:
 
 def test_the_print_file_is_stored_beside_the_image(service: GenerationService):
     job_id = completed_job(service, "tote-bag")
-    stored = service.export_print_file(job_id)
+    stored = service.export_print_file("ana", job_id)
     assert stored.key == image_key(service.objects.prefix, "ana", job_id, "_print") == f"ai-generated/ana/{job_id}_print.png"
     assert stored.url == service.objects.public_url(stored.key)
     image = opened(service.objects.get(stored.key))

@@ -12,6 +12,7 @@ class RecordingGenerator:
     """Accepts every job and never reports back, like a GPU worker still busy."""
 
     model_name: str = "recording"
+    label: str = "recording generator (tests)"
     requests: list[GenerationRequest] = field(default_factory=list)
 
     def submit(self, request: GenerationRequest, sink: ResultSink) -> None:

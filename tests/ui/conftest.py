@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from app import Backends, build_backends, create_app
+from app import build_services, create_app
+from core.jobs import JobStore
+from core.services import Services
 from core.settings import Settings
+from core.storage import ObjectStore
 from core.worker_contract.webhooks import generate_webhook_secret
 from tests.support.apps import make_settings
 from tests.support.fake_worker import FakeWorker
@@ -30,7 +33,15 @@ expect.set_options(timeout=20_000)
 class RunningStudio:
     url: str
     settings: Settings
-    backends: Backends
+    services: Services
+
+    @property
+    def jobs(self) -> JobStore:
+        return self.services.generation.jobs
+
+    @property
+    def objects(self) -> ObjectStore:
+        return self.services.generation.objects
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +68,9 @@ NO_QUOTAS = {"TENKAIGEN_QUOTA_PER_MINUTE": 0, "TENKAIGEN_QUOTA_PER_DAY": 0, "TEN
 def start_studio(data_dir: Path, **settings_values: object) -> tuple[RunningStudio, LiveServer]:
     port = free_port()
     settings = make_settings(data_dir, TENKAIGEN_PUBLIC_URL=f"http://127.0.0.1:{port}", **{**NO_QUOTAS, **settings_values})
-    backends = build_backends(settings)
-    server = LiveServer(create_app(settings, backends), port=port).start()
-    return RunningStudio(server.url, settings, backends), server
+    services = build_services(settings)
+    server = LiveServer(create_app(settings, services), port=port).start()
+    return RunningStudio(server.url, settings, services), server
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +95,7 @@ def held_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeldStudio
         running, server = start_studio(
             tmp_path_factory.mktemp("held"), MODAL_GENERATE_ENDPOINT=worker_server.url, TENKAIGEN_WEBHOOK_SECRET=secret
         )
-        yield HeldStudio(running.url, running.settings, running.backends, worker)
+        yield HeldStudio(running.url, running.settings, running.services, worker)
         server.stop()
 
 

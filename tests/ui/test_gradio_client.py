@@ -32,7 +32,7 @@ def test_generate_returns_the_design_and_its_mockup(client: Client, studio: Runn
     with Image.open(mockup) as image:
         assert image.size == (640, 640)
     assert Path(download["value"]).read_bytes() == Path(design).read_bytes()
-    job = studio.backends.jobs.list_for_user(studio.settings.local_user, limit=1)[0]
+    job = studio.jobs.list_for_user(studio.settings.local_user, limit=1)[0]
     assert (job.status, job.seed, job.product, job.style) == (JobStatus.COMPLETED, 1234, "tote-bag", "ukiyo-e")
 
 
@@ -42,7 +42,7 @@ def test_an_edited_final_prompt_sent_through_the_api_is_what_is_generated(client
     assert subject == "fox" and colors == "red"
     client.predict(prompt="a red fox", style="anime", product="mug", subject=subject, colors=colors,
                    final_prompt=final_prompt + ", gold leaf", final_negative=final_negative, api_name="/generate")
-    job = studio.backends.jobs.list_for_user(studio.settings.local_user, limit=1)[0]
+    job = studio.jobs.list_for_user(studio.settings.local_user, limit=1)[0]
     assert job.parsed_prompt["prompt"] == final_prompt + ", gold leaf"
 
 

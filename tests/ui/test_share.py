@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from app import parse_args
+from cli.parser import parse_args
 from tests.support.apps import make_settings
 from ui.share import open_share_link, share_when_started
 

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def generate_and_wait(ui: StudioPage, studio: RunningStudio, button: str = "generate") -> Job:
     """Click a button that starts a job; the new job once the page shows it done."""
-    jobs, user = studio.backends.jobs, studio.settings.local_user
+    jobs, user = studio.jobs, studio.settings.local_user
     before = {j.id for j in jobs.list_for_user(user, limit=50)}
     ui.click(button)
     new = wait_until(lambda: next((j for j in jobs.list_for_user(user, limit=5) if j.id not in before), None),
@@ -100,7 +100,7 @@ def test_history_lists_the_users_jobs_and_restores_one(studio_page: StudioPage, 
 
 
 def test_history_pages_through_older_jobs(studio_page: StudioPage, studio: RunningStudio):
-    jobs, user = studio.backends.jobs, studio.settings.local_user
+    jobs, user = studio.jobs, studio.settings.local_user
     for number in range(PAGE_SIZE + 1):
         job = jobs.create(NewJob(user_id=user, prompt=f"an old idea {number}", style="anime", product="mug",
                                  width=1664, height=928))
@@ -120,11 +120,11 @@ def test_history_pages_through_older_jobs(studio_page: StudioPage, studio: Runni
 
 
 def test_the_admin_tab_totals_match_the_database(page: Page, studio: RunningStudio):
-    seeder = JobSeeder(studio.backends.jobs, sqlite_path=studio.settings.sqlite_path)
+    seeder = JobSeeder(studio.jobs, sqlite_path=studio.settings.sqlite_path)
     for seed in KNOWN_JOBS:
         seeder.add(seed)
     seeder.add(Seed(JobStatus.COMPLETED, day=-12, product="canvas", ms=2500))  # in 30 days, not in 7
-    jobs = studio.backends.jobs
+    jobs = studio.jobs
     ui = StudioPage(page, studio.url).open()
     ui.open_tab("admin")
     week = jobs.stats(window_start(7))
@@ -137,7 +137,7 @@ def test_the_admin_tab_totals_match_the_database(page: Page, studio: RunningStud
     expect(ui.figure("completed")).to_have_text(str(month.completed))
     expect(ui.figure("failed")).to_have_text(str(month.failed))
     expect(ui.figure("in-flight")).to_have_text(str(month.in_flight))
-    expect(ui.figure("objects")).to_have_text(str(studio.backends.objects.usage().objects))
+    expect(ui.figure("objects")).to_have_text(str(studio.objects.usage().objects))
     expect(ui.page.locator("#admin-failures")).to_contain_text("worker timed out")
     # the chart has redrawn for 30 days once its first day is on the axis
     first_day = month.jobs_per_day[0].day.isoformat()
@@ -147,7 +147,7 @@ def test_the_admin_tab_totals_match_the_database(page: Page, studio: RunningStud
 
 def test_what_users_and_workers_wrote_is_shown_as_text_never_run(page: Page, studio: RunningStudio):
     hostile = "<img src=x onerror=\"window.__pwned=1\">"
-    JobSeeder(studio.backends.jobs, sqlite_path=studio.settings.sqlite_path).add(
+    JobSeeder(studio.jobs, sqlite_path=studio.settings.sqlite_path).add(
         Seed(JobStatus.FAILED, day=6, error=hostile))
     ui = StudioPage(page, studio.url).open()
     ui.open_tab("admin")

@@ -22,11 +22,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def in_flight(studio: HeldStudio) -> int:
-    return studio.backends.jobs.stats(window_start(1)).in_flight
+    return studio.jobs.stats(window_start(1)).in_flight
 
 
 def newest_job(studio: HeldStudio) -> Job:
-    return studio.backends.jobs.list_for_user(studio.settings.local_user, limit=1)[0]
+    return studio.jobs.list_for_user(studio.settings.local_user, limit=1)[0]
 
 
 def test_a_running_job_is_canceled_from_the_page(page: Page, held_studio: HeldStudio):
@@ -43,7 +43,7 @@ def test_a_running_job_is_canceled_from_the_page(page: Page, held_studio: HeldSt
     expect(ui.status_rows("canceled")).to_have_count(1)
     expect(ui.page.locator("#retry")).to_be_visible()  # a canceled job can be tried again
     ui.screenshot("generate-canceled.png")
-    assert held_studio.backends.jobs.get(job.id).status is JobStatus.CANCELED
+    assert held_studio.jobs.get(job.id).status is JobStatus.CANCELED
 
 
 def post_webhook(studio: HeldStudio, payload: WebhookPayload) -> None:
@@ -107,7 +107,7 @@ def test_twenty_jobs_in_flight_from_several_sessions_leave_the_page_responsive(b
             ui.click("cancel")
             expect(ui.status_rows("canceled")).to_have_count(4)
         with httpx.Client(base_url=held_studio.url, timeout=10) as http:
-            for job in held_studio.backends.jobs.list_for_user(held_studio.settings.local_user, limit=50):
+            for job in held_studio.jobs.list_for_user(held_studio.settings.local_user, limit=50):
                 if not job.status.is_terminal:
                     assert http.post(f"/api/generate/{job.id}/cancel").status_code == 200
         for stream in streams:

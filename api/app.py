@@ -1,0 +1,49 @@
+"""The HTTP API as a FastAPI app over the services: routes, the one error table, local media,
+and the recovery loop running while the app serves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers
+from api.routes import account as account_routes
+from api.routes import catalog as catalog_routes
+from api.routes import generate as generate_routes
+from core.backends import MEDIA_ROUTE
+from core.jobs.recovery import RecoveryLoop
+from core.services import Services
+from core.storage import LocalObjectStore
+
+
+def create_api(services: Services, on_shutdown: Sequence[Callable[[], None]] = ()) -> FastAPI:
+    """The API on `app.state.services`; `on_shutdown` runs after the services are closed."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # start-up pass (jobs a previous run left pending), then every interval
+        loop = RecoveryLoop(services.recovery, services.settings.recovery_interval_s).start()
+        yield
+        loop.stop()
+        services.close()
+        for close in on_shutdown:
+            close()
+
+    app = FastAPI(
+        title="TenkaiGen",
+        description="AI design generator for print-on-demand merch.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(generate_routes.router)
+    app.include_router(account_routes.router)
+    app.include_router(catalog_routes.router)
+    objects = services.generation.objects
+    if isinstance(objects, LocalObjectStore) and not services.settings.storage_public_base_url:
+        app.mount(MEDIA_ROUTE, StaticFiles(directory=objects.root), name="media")
+    return app
