@@ -70,6 +70,7 @@ from core.settings import Settings
 from core.ops.stats import DEFAULT_WINDOW_DAYS, window_start
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, make_s3_client
 from core.worker_contract.webhooks import ensure_webhook_secret
+from modal_app.engine_config import qwen_image_engine
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -191,14 +192,14 @@ def build_generator(settings: Settings, catalog: Catalog, webhook_secret: str) -
             backoff=exponential_backoff(settings.dispatch_backoff_s),
         )
     if settings.model_path:
-        return LocalDiffusersGenerator.for_model(
+        return LocalDiffusersGenerator(qwen_image_engine(
             settings.model_path,
             cache_dir=settings.hf_cache_dir,
             revision=settings.model_revision,
             allow_download=settings.allow_model_download,
             lightning=settings.lightning_steps,
             nunchaku=settings.use_nunchaku,
-        )
+        ))
     return DraftGenerator({s.id: s.palette for s in catalog.styles.values()})
 
 

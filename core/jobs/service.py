@@ -33,12 +33,12 @@ from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
 from core.catalog.policy import PromptPolicy, load_policy
 from core.printing.printfiles import render_print_file
 from core.storage import ObjectStore, image_key
+from core.worker_contract.messages import MAX_SEED
 
 log = logging.getLogger(__name__)
 
 APPLIED = "applied"
 ALREADY_APPLIED = "already applied"
-MAX_SEED = 2**31 - 1
 MAX_BATCH = 4
 MAX_NEGATIVE_PROMPT_CHARS = 2000
 # The parts of a parsed brief a designer may edit before generating. The edited `prompt`
