@@ -23,9 +23,20 @@ from core.jobs.service import GenerationService, ServiceLimits
 from core.ops.dashboard import DashboardService
 from core.services import Services
 from core.settings import Settings
+from core.worker_contract.engine import ImageEngine
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+
+def qwen_image_engine(settings: Settings) -> ImageEngine:
+    """The worker's Qwen-Image engine, for TENKAIGEN_MODEL_PATH (torch loads here, not at import)."""
+    from modal_app.engine_config import qwen_image_engine as engine
+
+    assert settings.model_path
+    return engine(settings.model_path, cache_dir=settings.hf_cache_dir, revision=settings.model_revision,
+                  allow_download=settings.allow_model_download, lightning=settings.lightning_steps,
+                  nunchaku=settings.use_nunchaku)
 
 
 def build_services(settings: Settings) -> Services:
@@ -36,7 +47,7 @@ def build_services(settings: Settings) -> Services:
         jobs=database.jobs,
         objects=backends.object_store_from_settings(settings),
         parser=backends.prompt_parser_from_settings(settings, catalog),
-        generator=backends.generator_from_settings(settings, catalog, secret),
+        generator=backends.generator_from_settings(settings, catalog, secret, local_engine=qwen_image_engine),
         catalog=catalog,
         webhook_url=settings.effective_webhook_url,
         limits=ServiceLimits(max_prompt_chars=settings.max_prompt_chars, steps=settings.generation_steps),

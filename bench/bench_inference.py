@@ -25,13 +25,10 @@ from typing import Any
 
 import torch
 
-from modal_app.inference import (
-    LIGHTNING_SCHEDULER_CONFIG,
-    EngineConfig,
-    InferenceRequest,
-    InferenceResult,
-    QwenImageEngine,
-)
+from core.worker_contract.engine import InferenceRequest, InferenceResult
+from modal_app.engine_config import EngineConfig
+from modal_app.inference import QwenImageEngine
+from modal_app.lightning_lora import LIGHTNING_SCHEDULER_CONFIG
 
 PROMPT = "A cyberpunk samurai with neon lights, anime style, bold outlines, centered composition, t-shirt print"
 NEGATIVE = "blurry, low quality, watermark, text artifacts"

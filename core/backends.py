@@ -3,6 +3,8 @@ commands (cli/) both build them, so they open the same database and the same buc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import logging
 from dataclasses import dataclass
 
@@ -31,6 +33,7 @@ from core.parsing import LocalPromptParser, PromptParser
 from core.parsing.cache import BriefCache
 from core.parsing.gemini import GeminiPromptParser
 from core.settings import Settings
+from core.worker_contract.engine import ImageEngine
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, make_s3_client
 from core.worker_contract.webhooks import ensure_webhook_secret
 
@@ -95,9 +98,16 @@ def webhook_secret_from_settings(settings: Settings) -> str:
     return ensure_webhook_secret(settings.data_dir)
 
 
-def generator_from_settings(settings: Settings, catalog: Catalog, webhook_secret: str) -> Generator:
+def generator_from_settings(
+    settings: Settings,
+    catalog: Catalog,
+    webhook_secret: str,
+    local_engine: Callable[[Settings], ImageEngine] | None = None,
+) -> Generator:
     """The GPU worker at MODAL_GENERATE_ENDPOINT, else a model in this process
-    (TENKAIGEN_MODEL_PATH), else the offline draft renderer."""
+    (TENKAIGEN_MODEL_PATH, its engine made by `local_engine`: the worker's own, which the
+    composition root passes in since core does not import modal_app), else the offline
+    draft renderer."""
     if settings.modal_generate_endpoint:
         return RemoteWorkerDispatcher(
             settings.modal_generate_endpoint,
@@ -107,14 +117,9 @@ def generator_from_settings(settings: Settings, catalog: Catalog, webhook_secret
             backoff=exponential_backoff(settings.dispatch_backoff_s),
         )
     if settings.model_path:
-        return LocalDiffusersGenerator.for_model(
-            settings.model_path,
-            cache_dir=settings.hf_cache_dir,
-            revision=settings.model_revision,
-            allow_download=settings.allow_model_download,
-            lightning=settings.lightning_steps,
-            nunchaku=settings.use_nunchaku,
-        )
+        if local_engine is None:
+            raise ValueError("TENKAIGEN_MODEL_PATH is set but no in-process engine was wired")
+        return LocalDiffusersGenerator(local_engine(settings))
     return DraftGenerator({s.id: s.palette for s in catalog.styles.values()})
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.jobs.limits import DEFAULT_MAX_PROMPT_CHARS, MAX_STEPS
+from core.jobs.limits import DEFAULT_MAX_PROMPT_CHARS, MAX_STEPS, MIN_STEPS
 
 
 class Settings(BaseSettings):
@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     modal_generate_endpoint: str | None = Field(None, alias="MODAL_GENERATE_ENDPOINT")
     webhook_url: str | None = Field(None, alias="TENKAIGEN_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="TENKAIGEN_WEBHOOK_SECRET")
-    generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=1, le=MAX_STEPS)
+    generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=MIN_STEPS, le=MAX_STEPS)
 
     # --- accounts -------------------------------------------------------------------------
     # auto: supabase when SUPABASE_JWT_SECRET or SUPABASE_URL is set, else local when an

@@ -5,163 +5,38 @@
     result = engine.generate(InferenceRequest(prompt="a red fox", width=1328, height=1328, seed=7))
     Path("fox.png").write_bytes(result.png)
 
-Weights come from a local folder or the Hugging Face cache only (`local_files_only=True`)
-unless the operator allows downloads, so a worker never starts a 58 GB download by surprise.
-Options: the Qwen-Image-Lightning LoRA (8 or 4 steps, fused at load) and a Nunchaku 4-bit
-transformer (int4 before Blackwell, fp4 on it).
+Where the weights come from is `model_files`; the options fused or swapped in at load are
+`lightning_lora` (8 or 4 steps) and `nunchaku_transformer` (4-bit); the request, result and
+the runner that feeds the engine jobs are the worker contract's (`core.worker_contract`).
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import math
-import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
+from core.worker_contract.engine import InferenceRequest, InferenceResult, ProgressCallback, StageTimings
+from core.worker_contract.messages import MAX_SEED, MAX_STEPS, MAX_TRUE_CFG_SCALE, MIN_STEPS, MIN_TRUE_CFG_SCALE
+from modal_app.engine_config import EngineConfig
+from modal_app.inference_errors import InferenceOutOfMemory, InvalidInferenceInput, ModelWeightsMissing
+from modal_app.lightning_lora import fuse_lightning, lightning_scheduler
+from modal_app.model_files import describe_revision, fetch_hint, resolve_model_folder
+from modal_app.nunchaku_transformer import load_nunchaku_transformer
+
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "Qwen/Qwen-Image"
 DEFAULT_STEPS = 50
 DEFAULT_TRUE_CFG = 4.0
-MAX_STEPS = 100
-MAX_SEED = 2**32 - 1
 MAX_SEQUENCE_LENGTH = 512  # the pipeline's own default
 # Qwen-Image's recommendation when there is nothing to steer away from: true CFG needs *a*
 # negative prompt, and a single space is the neutral one.
 NEUTRAL_NEGATIVE_PROMPT = " "
-
-LIGHTNING_REPO = "lightx2v/Qwen-Image-Lightning"
-LIGHTNING_WEIGHTS: dict[int, str] = {
-    8: "Qwen-Image-Lightning-8steps-V1.1.safetensors",
-    4: "Qwen-Image-Lightning-4steps-V1.0.safetensors",
-}
-# Published with the LoRA (ModelTC/Qwen-Image-Lightning, generate_with_diffusers.py): the
-# distillation used shift=3, so both shifts are log(3) and the shift is dynamic and exponential.
-LIGHTNING_SCHEDULER_CONFIG: dict[str, Any] = {
-    "base_image_seq_len": 256,
-    "base_shift": math.log(3),
-    "invert_sigmas": False,
-    "max_image_seq_len": 8192,
-    "max_shift": math.log(3),
-    "num_train_timesteps": 1000,
-    "shift": 1.0,
-    "shift_terminal": None,
-    "stochastic_sampling": False,
-    "time_shift_type": "exponential",
-    "use_beta_sigmas": False,
-    "use_dynamic_shifting": True,
-    "use_exponential_sigmas": False,
-    "use_karras_sigmas": False,
-}
-
-NUNCHAKU_REPO = "nunchaku-tech/nunchaku-qwen-image"
-# Nunchaku's Lightning checkpoints have the distilled weights merged in: no LoRA on top.
-NUNCHAKU_LIGHTNING_SUFFIX: dict[int, str] = {8: "-lightningv1.1-8steps", 4: "-lightningv1.0-4steps"}
-
-_HUB_SNAPSHOT = re.compile(r"models--(?P<org>[^/]+?)--(?P<name>[^/]+)/snapshots/(?P<commit>[0-9a-f]{40})")
-
-
-# --- errors ------------------------------------------------------------------------------
-class InferenceError(Exception):
-    """Base of the errors this module raises on purpose; their message is meant for the user."""
-
-
-class InvalidInferenceInput(InferenceError, ValueError):
-    """A request parameter is out of range; the message names the parameter."""
-
-
-class ModelWeightsMissing(InferenceError):
-    """The weights are not on disk and downloads are not allowed; the message says how to fetch them."""
-
-
-class OptionalDependencyMissing(InferenceError):
-    """An option (Lightning needs `peft`, 4-bit needs `nunchaku`) was asked for without its package."""
-
-
-class InferenceOutOfMemory(InferenceError):
-    """The device ran out of memory for this request."""
-
-
-class GenerationCanceled(InferenceError):
-    """The progress callback asked to stop (the job was canceled or finished elsewhere)."""
-
-
-# --- configuration, request, result ------------------------------------------------------
-@dataclass(frozen=True)
-class EngineConfig:
-    """How to load the model. `model` is a Hub id or a local folder saved with `save_pretrained`."""
-
-    model: str = DEFAULT_MODEL
-    revision: str | None = None
-    cache_dir: Path | None = None
-    allow_download: bool = False
-    lightning: Literal[4, 8] | None = None
-    lightning_source: str = LIGHTNING_REPO  # Hub id or a folder holding the LoRA file
-    lightning_weight_name: str | None = None  # overrides LIGHTNING_WEIGHTS[lightning]
-    nunchaku: bool = False
-    nunchaku_rank: Literal[32, 128] = 128
-    nunchaku_source: str = NUNCHAKU_REPO
-    device: str | None = None  # "cuda", "cpu"; None picks CUDA when present
-    cpu_offload: bool = False  # for GPUs smaller than the bf16 model (~58 GB)
-    vae_tiling: bool = False
-    min_side: int = 256
-    max_side: int = 2048
-
-    def __post_init__(self) -> None:
-        if self.lightning not in (None, 4, 8):
-            raise InvalidInferenceInput(f"`lightning` must be 4, 8 or None, got {self.lightning!r}")
-        if not 16 <= self.min_side <= self.max_side:
-            raise InvalidInferenceInput(f"`min_side` must be at least 16 and at most `max_side`, got {self.min_side}")
-
-
-@dataclass(frozen=True)
-class InferenceRequest:
-    """One image to make. `steps`/`true_cfg_scale` left as None take the engine's defaults."""
-
-    prompt: str
-    width: int
-    height: int
-    seed: int
-    negative_prompt: str = ""
-    steps: int | None = None
-    true_cfg_scale: float | None = None
-
-
-@dataclass(frozen=True)
-class StageTimings:
-    load_s: float
-    text_encoding_s: float
-    denoising_s: float
-    vae_decode_s: float
-    png_encode_s: float
-    total_s: float
-
-    def as_dict(self) -> dict[str, float]:
-        return {name: round(value, 4) for name, value in self.__dict__.items()}
-
-
-@dataclass(frozen=True)
-class InferenceResult:
-    png: bytes
-    seed: int
-    steps: int
-    width: int
-    height: int
-    true_cfg_scale: float
-    timings: StageTimings
-    model_revision: str
-
-
-ProgressCallback = Callable[[int, int], None]
-"""Called as `on_progress(step, total)` after each denoising step; may raise GenerationCanceled."""
 
 
 @dataclass(frozen=True)
@@ -188,28 +63,13 @@ def check_request(request: InferenceRequest, *, min_side: int, max_side: int, mu
             )
     if isinstance(request.seed, bool) or not isinstance(request.seed, int) or not 0 <= request.seed <= MAX_SEED:
         raise InvalidInferenceInput(f"`seed` must be an integer between 0 and {MAX_SEED}, got {request.seed!r}")
-    if request.steps is not None and (isinstance(request.steps, bool) or not 1 <= request.steps <= MAX_STEPS):
-        raise InvalidInferenceInput(f"`steps` must be between 1 and {MAX_STEPS}, got {request.steps!r}")
-    if request.true_cfg_scale is not None and not 1.0 <= request.true_cfg_scale <= 20.0:
-        raise InvalidInferenceInput(f"`true_cfg_scale` must be between 1.0 and 20.0, got {request.true_cfg_scale!r}")
-
-
-def nunchaku_precision(compute_capability: tuple[int, int]) -> Literal["int4", "fp4"]:
-    """Nunchaku's 4-bit format for a GPU: NVFP4 on Blackwell (sm 100 and up), INT4 before it."""
-    return "fp4" if compute_capability[0] >= 10 else "int4"
-
-
-def describe_revision(folder: Path, fallback: str) -> str:
-    """`org/name@commit` for a Hugging Face cache snapshot, else `local:<folder>`."""
-    match = _HUB_SNAPSHOT.search(folder.resolve().as_posix())
-    if match:
-        return f"{match['org']}/{match['name']}@{match['commit']}"
-    return f"local:{folder.resolve()}" if folder.is_dir() else fallback
-
-
-def _looks_like_a_path(model: str) -> bool:
-    """Hub ids are `org/name`; anything else that is not on disk is a folder that is missing."""
-    return model.startswith(("/", ".", "~")) or model.count("/") != 1
+    if request.steps is not None and (isinstance(request.steps, bool) or not MIN_STEPS <= request.steps <= MAX_STEPS):
+        raise InvalidInferenceInput(f"`steps` must be between {MIN_STEPS} and {MAX_STEPS}, got {request.steps!r}")
+    if request.true_cfg_scale is not None and not MIN_TRUE_CFG_SCALE <= request.true_cfg_scale <= MAX_TRUE_CFG_SCALE:
+        raise InvalidInferenceInput(
+            f"`true_cfg_scale` must be between {MIN_TRUE_CFG_SCALE} and {MAX_TRUE_CFG_SCALE}, "
+            f"got {request.true_cfg_scale!r}"
+        )
 
 
 # --- the engine ------------------------------------------------------------------------------
@@ -267,28 +127,26 @@ class QwenImageEngine:
                      self.model_name, self.model_revision, self._device, self.load_seconds)
 
     def _build_pipeline(self) -> Any:
-        from diffusers import FlowMatchEulerDiscreteScheduler, QwenImagePipeline
+        from diffusers import QwenImagePipeline
 
         config = self.config
         device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
         dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-        folder = self._resolve_model_folder()
+        folder = resolve_model_folder(config)
         revision = describe_revision(folder, config.model)
 
         overrides: dict[str, Any] = {}
         if config.lightning:
-            overrides["scheduler"] = FlowMatchEulerDiscreteScheduler.from_config(LIGHTNING_SCHEDULER_CONFIG)
+            overrides["scheduler"] = lightning_scheduler()
         if config.nunchaku:
-            overrides["transformer"], nunchaku_revision = self._load_nunchaku_transformer(device)
+            overrides["transformer"], nunchaku_revision = load_nunchaku_transformer(config, device)
             revision += f"+{nunchaku_revision}"
         try:
             pipe = QwenImagePipeline.from_pretrained(folder, dtype=dtype, local_files_only=True, **overrides)
         except OSError as exc:
-            raise ModelWeightsMissing(
-                f"the model folder {folder} is incomplete ({exc}). {self._fetch_hint()}"
-            ) from exc
+            raise ModelWeightsMissing(f"the model folder {folder} is incomplete ({exc}). {fetch_hint(config)}") from exc
         if config.lightning and not config.nunchaku:
-            revision += f"+{self._fuse_lightning(pipe)}"
+            revision += f"+{fuse_lightning(pipe, config)}"
 
         if config.cpu_offload and device.type == "cuda":
             pipe.enable_model_cpu_offload(device=device)
@@ -300,95 +158,6 @@ class QwenImageEngine:
         self._device = device
         self.model_revision = revision
         return pipe
-
-    def _fetch_hint(self) -> str:
-        cache = f" --cache-dir {self.config.cache_dir}" if self.config.cache_dir else ""
-        return (
-            f"Fetch the weights once with `hf download {self.config.model}{cache}` (about 58 GB for Qwen-Image; "
-            "on Modal: `modal run modal_app/qwen_generator.py::download_weights`), point the model setting at a "
-            "folder saved with save_pretrained, or allow downloads (--allow-download / TENKAIGEN_ALLOW_DOWNLOAD=1)."
-        )
-
-    def _resolve_model_folder(self) -> Path:
-        folder = Path(self.config.model).expanduser()
-        if not folder.is_dir() and _looks_like_a_path(self.config.model):
-            raise ModelWeightsMissing(f"the model folder {folder} does not exist. {self._fetch_hint()}")
-        if folder.is_dir():
-            if not (folder / "model_index.json").is_file():
-                raise ModelWeightsMissing(
-                    f"{folder} is not a diffusers pipeline folder: model_index.json is missing. {self._fetch_hint()}"
-                )
-            return folder
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-
-        try:
-            return Path(snapshot_download(
-                self.config.model,
-                revision=self.config.revision,
-                cache_dir=self.config.cache_dir,
-                local_files_only=not self.config.allow_download,
-            ))
-        except (LocalEntryNotFoundError, FileNotFoundError) as exc:
-            where = self.config.cache_dir or "the default Hugging Face cache"
-            raise ModelWeightsMissing(
-                f"the weights of {self.config.model} are not in {where} and downloads are off. {self._fetch_hint()}"
-            ) from exc
-
-    def _resolve_file(self, source: str, filename: str) -> Path:
-        """A weights file from a local folder or the Hub cache (downloaded only when allowed)."""
-        folder = Path(source).expanduser()
-        if folder.is_dir():
-            path = folder / filename
-            if not path.is_file():
-                raise ModelWeightsMissing(f"{filename} is not in {folder}")
-            return path
-        from huggingface_hub import hf_hub_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-
-        try:
-            return Path(hf_hub_download(
-                source, filename, cache_dir=self.config.cache_dir, local_files_only=not self.config.allow_download
-            ))
-        except (LocalEntryNotFoundError, FileNotFoundError) as exc:
-            cache = f" --cache-dir {self.config.cache_dir}" if self.config.cache_dir else ""
-            raise ModelWeightsMissing(
-                f"{source}/{filename} is not in the Hugging Face cache and downloads are off. "
-                f"Fetch it once with `hf download {source} {filename}{cache}`, or allow downloads."
-            ) from exc
-
-    def _fuse_lightning(self, pipe: Any) -> str:
-        try:
-            import peft  # noqa: F401  (diffusers loads LoRAs through peft)
-        except ImportError as exc:
-            raise OptionalDependencyMissing(
-                "the Lightning LoRA needs the `peft` package (pip install 'peft>=0.17'), or run without Lightning"
-            ) from exc
-        weight_name = self.config.lightning_weight_name or LIGHTNING_WEIGHTS[self.config.lightning or 8]
-        path = self._resolve_file(self.config.lightning_source, weight_name)
-        pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name="lightning")
-        pipe.fuse_lora(lora_scale=1.0)
-        # the fused weights stay; the adapter layers go, so inference pays nothing for them
-        pipe.unload_lora_weights()
-        return f"lightning:{describe_revision(path.parent, self.config.lightning_source)}/{weight_name}"
-
-    def _load_nunchaku_transformer(self, device: torch.device) -> tuple[Any, str]:
-        try:
-            from nunchaku.models.transformers.transformer_qwenimage import NunchakuQwenImageTransformer2DModel
-        except ImportError as exc:
-            raise OptionalDependencyMissing(
-                "the Nunchaku 4-bit transformer needs the `nunchaku` package, which is not importable "
-                f"({exc}). Install the wheel matching your torch and CUDA from "
-                "https://github.com/nunchaku-tech/nunchaku/releases, or run without --nunchaku."
-            ) from exc
-        if device.type != "cuda":
-            raise OptionalDependencyMissing("the Nunchaku 4-bit transformer runs on CUDA GPUs only")
-        precision = nunchaku_precision(torch.cuda.get_device_capability(device))
-        suffix = NUNCHAKU_LIGHTNING_SUFFIX[self.config.lightning] if self.config.lightning else ""
-        filename = f"svdq-{precision}_r{self.config.nunchaku_rank}-qwen-image{suffix}.safetensors"
-        path = self._resolve_file(self.config.nunchaku_source, filename)
-        transformer = NunchakuQwenImageTransformer2DModel.from_pretrained(str(path))
-        return transformer, f"nunchaku:{describe_revision(path.parent, self.config.nunchaku_source)}/{filename}"
 
     # --- generating --------------------------------------------------------------------
     def _plan(self, request: InferenceRequest) -> _Plan:

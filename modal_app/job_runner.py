@@ -1,4 +1,4 @@
-"""GenerationWorker: one GPU, one job at a time — a queue, a single thread, signed webhooks out.
+"""GenerationWorker: the contract's JobRunner with each job's news leaving as signed webhooks.
 
 A job's outcome always leaves as a webhook: `completed` with the PNG, or `failed` with a
 message the user can read (bad size, out of memory, model not loadable). Progress leaves as
@@ -8,40 +8,16 @@ best-effort `processing` webhooks from a side thread, so a slow app never holds 
 from __future__ import annotations
 
 import base64
-import logging
-import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
-from core.worker_contract.webhooks import WebhookPayload, WebhookProgress
-from modal_app.inference import (
-    GenerationCanceled,
-    InferenceError,
-    InferenceRequest,
-    InferenceResult,
-    ProgressCallback,
-)
+from core.worker_contract.engine import GenerationCanceled, ImageEngine, InferenceRequest, InferenceResult
+from core.worker_contract.messages import WebhookPayload, WebhookProgress
+from core.worker_contract.runner import JobRunner, RunnerJob
 from modal_app.webhook_delivery import DeliveryReport, WebhookSender
 
-log = logging.getLogger(__name__)
-
 PROGRESS_TIMEOUT_S = 2.0
-
-
-class ImageEngine(Protocol):
-    """What the worker needs of the inference code (QwenImageEngine, or a stand-in in tests)."""
-
-    model_name: str
-
-    @property
-    def is_loaded(self) -> bool: ...
-
-    def load(self) -> None: ...
-
-    def generate(self, request: InferenceRequest, on_progress: ProgressCallback | None = None) -> InferenceResult: ...
-
-    def describe(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -49,17 +25,6 @@ class WorkerJob:
     job_id: str
     webhook_url: str
     request: InferenceRequest
-
-
-class QueueFull(Exception):
-    """The worker already holds as many jobs as it accepts."""
-
-
-def describe_failure(exc: BaseException) -> str:
-    """The message a failed job carries: ours as written, anything else with its type."""
-    if isinstance(exc, InferenceError):
-        return str(exc)
-    return f"generation failed: {type(exc).__name__}: {exc}"[:1000]
 
 
 def completed_payload(job_id: str, result: InferenceResult) -> WebhookPayload:
@@ -121,113 +86,76 @@ class ProgressReporter:
         self._thread.join(timeout=self._timeout_s + 1.0)
 
 
+class WebhookOutlet:
+    """One job's news as webhooks: progress from a side thread (started at the first step), then the result."""
+
+    def __init__(self, sender: WebhookSender, job: WorkerJob, on_delivered: Callable[[DeliveryReport], None]) -> None:
+        self._sender = sender
+        self._job = job
+        self._on_delivered = on_delivered
+        self._reporter: ProgressReporter | None = None
+
+    def progress(self, step: int, total: int) -> None:
+        if self._reporter is None:
+            self._reporter = ProgressReporter(self._sender, self._job)
+        self._reporter.report(step, total)
+
+    def completed(self, result: InferenceResult) -> None:
+        self._deliver(completed_payload(self._job.job_id, result))
+
+    def failed(self, error: str, *, retry: bool = True) -> None:
+        payload = WebhookPayload(job_id=self._job.job_id, status="failed", error=error)
+        if retry:
+            self._deliver(payload)
+        else:
+            self._sender.post_once(self._job.webhook_url, payload, timeout_s=PROGRESS_TIMEOUT_S)
+
+    def canceled(self) -> None:
+        self._close_progress()
+
+    def _deliver(self, payload: WebhookPayload) -> None:
+        self._close_progress()
+        self._on_delivered(self._sender.deliver(self._job.webhook_url, payload))
+
+    def _close_progress(self) -> None:
+        if self._reporter is not None:
+            self._reporter.close()
+
+
 class GenerationWorker:
-    """Owns the engine's single worker thread. `submit` only enqueues; the thread does the rest."""
+    """The worker app's job queue: `submit` enqueues a WorkerJob, its news leaves as webhooks."""
 
     def __init__(self, engine: ImageEngine, sender: WebhookSender, *, max_queue: int = 16) -> None:
         self.engine = engine
         self._sender = sender
-        self._queue: queue.Queue[WorkerJob | None] = queue.Queue(maxsize=max_queue)
-        self._active: set[str] = set()
-        self._running_job: str | None = None
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-        self.load_error: str | None = None
+        self._runner = JobRunner(engine, max_queue=max_queue, thread_name="generation-worker")
         self.last_delivery: DeliveryReport | None = None
 
-    # --- the caller's side ------------------------------------------------------------
     def start(self) -> None:
-        with self._lock:
-            if self._thread is None and not self._stopping:
-                self._thread = threading.Thread(target=self._run, name="generation-worker", daemon=True)
-                self._thread.start()
+        self._runner.start()
 
     def submit(self, job: WorkerJob) -> bool:
         """Enqueue a job; False when the same job id is already queued or running (a repeat).
 
         Raises QueueFull when the queue is at capacity.
         """
-        self.start()
-        with self._lock:
-            if self._stopping:
-                raise QueueFull("the GPU worker is shutting down")
-            if job.job_id in self._active:
-                return False
-            try:
-                self._queue.put_nowait(job)
-            except queue.Full:
-                raise QueueFull(f"the GPU worker queue is full ({self._queue.maxsize} jobs)") from None
-            self._active.add(job.job_id)
-        log.info("job accepted job_id=%s size=%dx%d queue_depth=%d",
-                 job.job_id, job.request.width, job.request.height, self.queue_depth)
-        return True
+        outlet = WebhookOutlet(self._sender, job, self._record_delivery)
+        return self._runner.submit(RunnerJob(job_id=job.job_id, request=job.request, outlet=outlet))
 
     @property
     def queue_depth(self) -> int:
-        """Jobs waiting, not counting the one being generated."""
-        return self._queue.qsize()
+        return self._runner.queue_depth
 
     @property
     def busy(self) -> bool:
-        return self._running_job is not None
+        return self._runner.busy
+
+    @property
+    def load_error(self) -> str | None:
+        return self._runner.load_error
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """Fail the jobs still waiting (so none hangs in processing), let the current one finish."""
-        with self._lock:
-            self._stopping = True
-            thread = self._thread
-        while True:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                payload = WebhookPayload(job_id=job.job_id, status="failed",
-                                         error="the GPU worker shut down before this job started; please try again")
-                self._sender.post_once(job.webhook_url, payload, timeout_s=PROGRESS_TIMEOUT_S)
-        if thread is not None:
-            self._queue.put(None)
-            thread.join(timeout=timeout_s)
+        self._runner.stop(timeout_s)
 
-    # --- the worker thread --------------------------------------------------------------
-    def _run(self) -> None:
-        self._warm_up()
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            self._running_job = job.job_id
-            try:
-                self._process(job)
-            finally:
-                self._running_job = None
-                with self._lock:
-                    self._active.discard(job.job_id)
-
-    def _warm_up(self) -> None:
-        try:
-            self.engine.load()
-        except Exception as exc:  # reported on /health and again by each job's own load attempt
-            self.load_error = describe_failure(exc)
-            log.error("model load failed error=%s", self.load_error)
-
-    def _process(self, job: WorkerJob) -> None:
-        progress = ProgressReporter(self._sender, job)
-        try:
-            result = self.engine.generate(job.request, progress.report)
-        except GenerationCanceled:
-            log.info("job stopped, canceled elsewhere job_id=%s", job.job_id)
-            return
-        except Exception as exc:  # every failure must reach the app as a readable message
-            message = describe_failure(exc)
-            log.warning("job failed job_id=%s error=%s", job.job_id, message, exc_info=not isinstance(exc, InferenceError))
-            payload = WebhookPayload(job_id=job.job_id, status="failed", error=message)
-        else:
-            self.load_error = None
-            log.info("job generated job_id=%s steps=%d total_s=%.2f revision=%s",
-                     job.job_id, result.steps, result.timings.total_s, result.model_revision)
-            payload = completed_payload(job.job_id, result)
-        finally:
-            progress.close()
-        self.last_delivery = self._sender.deliver(job.webhook_url, payload)
+    def _record_delivery(self, report: DeliveryReport) -> None:
+        self.last_delivery = report

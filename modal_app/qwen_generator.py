@@ -70,15 +70,11 @@ hf_cache = modal.Volume.from_name("tenkaigen-hf-cache", create_if_missing=True)
 secrets = modal.Secret.from_name("tenkaigen-secrets", required_keys=["TENKAIGEN_WEBHOOK_SECRET", "TENKAIGEN_WEBHOOK_URL"])
 
 with image.imports():
-    from modal_app.inference import (
-        LIGHTNING_REPO,
-        LIGHTNING_WEIGHTS,
-        NUNCHAKU_LIGHTNING_SUFFIX,
-        NUNCHAKU_REPO,
-        EngineConfig,
-        InferenceRequest,
-        QwenImageEngine,
-    )
+    from core.worker_contract.engine import InferenceRequest
+    from modal_app.engine_config import EngineConfig
+    from modal_app.inference import QwenImageEngine
+    from modal_app.lightning_lora import LIGHTNING_REPO, LIGHTNING_WEIGHTS
+    from modal_app.nunchaku_transformer import NUNCHAKU_REPO, nunchaku_filename
     from modal_app.worker_app import create_worker_app
 
 
@@ -101,8 +97,7 @@ def download_weights() -> str:
     if LIGHTNING and not NUNCHAKU_WHEEL:
         hf_hub_download(LIGHTNING_REPO, LIGHTNING_WEIGHTS[LIGHTNING], cache_dir=CACHE_DIR)
     if NUNCHAKU_WHEEL:
-        suffix = NUNCHAKU_LIGHTNING_SUFFIX[LIGHTNING] if LIGHTNING else ""
-        filename = f"svdq-{NUNCHAKU_PRECISION}_r{engine_config().nunchaku_rank}-qwen-image{suffix}.safetensors"
+        filename = nunchaku_filename(NUNCHAKU_PRECISION, engine_config().nunchaku_rank, LIGHTNING)
         hf_hub_download(NUNCHAKU_REPO, filename, cache_dir=CACHE_DIR)
     hf_cache.commit()
     print(f"{MODEL_ID} is at commit {folder.name}: deploy with TENKAIGEN_MODEL_REVISION={folder.name} to pin it")

@@ -17,7 +17,9 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from modal_app.inference import DEFAULT_MODEL, EngineConfig, QwenImageEngine
+from core.worker_contract.messages import MAX_SIDE, MIN_SIDE
+from modal_app.engine_config import DEFAULT_MODEL, EngineConfig
+from modal_app.inference import QwenImageEngine
 from modal_app.worker_app import create_worker_app
 
 log = logging.getLogger("tenkaigen.worker")
@@ -38,8 +40,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--nunchaku-rank", type=int, choices=(32, 128), default=128)
     parser.add_argument("--cpu-offload", action="store_true", help="offload idle parts to CPU (GPUs under ~60 GB)")
     parser.add_argument("--vae-tiling", action="store_true", help="decode in tiles (less memory for large images)")
-    parser.add_argument("--min-side", type=int, default=256, help="smallest width/height accepted (default 256)")
-    parser.add_argument("--max-side", type=int, default=2048, help="largest width/height accepted (default 2048)")
+    parser.add_argument("--min-side", type=int, default=MIN_SIDE,
+                        help=f"smallest width/height accepted (default {MIN_SIDE})")
+    parser.add_argument("--max-side", type=int, default=MAX_SIDE,
+                        help=f"largest width/height accepted (default {MAX_SIDE})")
     parser.add_argument("--max-queue", type=int, default=16, help="jobs held beyond the running one (default 16)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")

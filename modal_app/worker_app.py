@@ -12,48 +12,31 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from core.errors import WebhookRejected
-from core.worker_contract.webhooks import is_placeholder_secret, verify_signature
-from modal_app.inference import MAX_SEED, MAX_STEPS, InferenceRequest
-from modal_app.job_runner import GenerationWorker, ImageEngine, QueueFull, WorkerJob
+from core.worker_contract.engine import ImageEngine, InferenceRequest
+from core.worker_contract.messages import DispatchAccepted, DispatchRequest
+from core.worker_contract.runner import QueueFull
+from core.worker_contract.webhooks import SignatureRejected, is_placeholder_secret, verify_signature
+from modal_app.job_runner import GenerationWorker, WorkerJob
 from modal_app.webhook_delivery import DEFAULT_BACKOFF_S, WebhookSender
 
 
-class GenerateJobBody(BaseModel):
-    """The dispatch body (`GenerationRequest.worker_body()` on the app's side).
+def inference_request(body: DispatchRequest) -> InferenceRequest:
+    """The engine's request for a dispatch.
 
-    Only the shape is checked here (422); what the model can do (sizes by 16 within its
-    range) is checked by the inference code and comes back as a failed webhook.
+    Only the body's shape is checked on the way in (422); what the model can do (sizes by 16
+    within its range) is the engine's check, and comes back as a failed webhook.
     """
-
-    job_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    prompt: str = Field(min_length=1, max_length=4000)
-    negative_prompt: str = Field("", max_length=4000)
-    width: int = Field(ge=1, le=8192)
-    height: int = Field(ge=1, le=8192)
-    seed: int = Field(ge=0, le=MAX_SEED)
-    steps: int = Field(ge=1, le=MAX_STEPS)
-    webhook_url: AnyHttpUrl | None = None
-    true_cfg_scale: float | None = Field(None, ge=1.0, le=20.0)
-
-    def inference_request(self) -> InferenceRequest:
-        return InferenceRequest(
-            prompt=self.prompt,
-            negative_prompt=self.negative_prompt,
-            width=self.width,
-            height=self.height,
-            seed=self.seed,
-            steps=self.steps,
-            true_cfg_scale=self.true_cfg_scale,
-        )
-
-
-class GenerateAccepted(BaseModel):
-    job_id: str
-    status: str
-    queue_depth: int
+    return InferenceRequest(
+        prompt=body.prompt,
+        negative_prompt=body.negative_prompt,
+        width=body.width,
+        height=body.height,
+        seed=body.seed,
+        steps=body.steps,
+        true_cfg_scale=body.true_cfg_scale,
+    )
 
 
 class WorkerHealth(BaseModel):
@@ -100,7 +83,7 @@ def create_worker_app(
     app = FastAPI(title="TenkaiGen GPU worker", version="0.1.0", lifespan=lifespan)
     app.state.worker = worker
 
-    def webhook_for(body: GenerateJobBody) -> str:
+    def webhook_for(body: DispatchRequest) -> str:
         url = _normalized(str(body.webhook_url)) if body.webhook_url else None
         allowed = _normalized(allowed_webhook_url) if allowed_webhook_url else None
         if url is None and allowed is None:
@@ -114,27 +97,27 @@ def create_worker_app(
 
     @app.post(
         "/generate",
-        response_model=GenerateAccepted,
+        response_model=DispatchAccepted,
         status_code=status.HTTP_202_ACCEPTED,
-        openapi_extra={"requestBody": {"content": {"application/json": {"schema": GenerateJobBody.model_json_schema()}}}},
+        openapi_extra={"requestBody": {"content": {"application/json": {"schema": DispatchRequest.model_json_schema()}}}},
     )
-    async def generate(request: Request) -> GenerateAccepted:
+    async def generate(request: Request) -> DispatchAccepted:
         """Accept a job signed with the shared secret (Standard Webhooks headers); 401 otherwise."""
         raw = await request.body()
         try:
             verify_signature(secret, raw, dict(request.headers))
-        except WebhookRejected as exc:
+        except SignatureRejected as exc:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"dispatch {exc}") from exc
         try:
-            body = GenerateJobBody.model_validate_json(raw)
+            body = DispatchRequest.model_validate_json(raw)
         except ValidationError as exc:
             raise RequestValidationError(exc.errors(include_url=False)) from exc
-        job = WorkerJob(job_id=body.job_id, webhook_url=webhook_for(body), request=body.inference_request())
+        job = WorkerJob(job_id=body.job_id, webhook_url=webhook_for(body), request=inference_request(body))
         try:
             accepted = worker.submit(job)
         except QueueFull as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "30"}) from exc
-        return GenerateAccepted(
+        return DispatchAccepted(
             job_id=job.job_id, status="accepted" if accepted else "already accepted", queue_depth=worker.queue_depth
         )
 

@@ -10,7 +10,7 @@ from core.parsing.models import ParsedPrompt
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """One job as a generator sees it (also the body sent to a remote worker)."""
+    """One job as a generator sees it (a remote worker gets it as a `DispatchRequest`)."""
 
     job_id: str
     user_id: str
@@ -22,18 +22,6 @@ class GenerationRequest:
     steps: int
     webhook_url: str
     brief: ParsedPrompt
-
-    def worker_body(self) -> dict[str, object]:
-        return {
-            "job_id": self.job_id,
-            "prompt": self.prompt,
-            "negative_prompt": self.negative_prompt,
-            "width": self.width,
-            "height": self.height,
-            "seed": self.seed,
-            "steps": self.steps,
-            "webhook_url": self.webhook_url,
-        }
 
 
 @dataclass(frozen=True)

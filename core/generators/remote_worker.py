@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable
 
 import httpx
+from pydantic import ValidationError
 
 from core.errors import GeneratorUnavailable
 from core.generators.base import GenerationRequest, ResultSink
+from core.worker_contract.messages import DispatchRequest
 from core.worker_contract.webhooks import SignedRequestAuth
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,24 @@ def exponential_backoff(base_s: float = 0.5, cap_s: float = 8.0) -> Backoff:
         return random.uniform(0, min(cap_s, base_s * 2 ** (retry - 1)))
 
     return delay
+
+
+def dispatch_body(request: GenerationRequest) -> dict[str, object]:
+    """The JSON the worker's `POST /generate` takes; GeneratorUnavailable when the job breaks the contract."""
+    try:
+        body = DispatchRequest(
+            job_id=request.job_id,
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt,
+            width=request.width,
+            height=request.height,
+            seed=request.seed,
+            steps=request.steps,
+            webhook_url=request.webhook_url,  # type: ignore[arg-type]  (validated into a URL)
+        )
+    except ValidationError as exc:  # the worker would answer 422: say so without the round trip
+        raise GeneratorUnavailable(f"the job does not fit the GPU worker's limits: {exc}") from exc
+    return body.model_dump(mode="json", exclude_none=True)
 
 
 class RemoteWorkerDispatcher:
@@ -57,13 +77,14 @@ class RemoteWorkerDispatcher:
         self._sleep = sleep
 
     def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
+        body = dispatch_body(request)
         problem = ""
         for attempt in range(1, self._max_attempts + 1):
             if attempt > 1:
                 self._sleep(self._backoff(attempt - 1))
             try:
                 response = self._client.post(
-                    self._url, json=request.worker_body(), headers={"idempotency-key": request.job_id}
+                    self._url, json=body, headers={"idempotency-key": request.job_id}
                 )
             except httpx.HTTPError as exc:
                 problem = f"GPU worker unreachable at {self._url}: {exc}"

@@ -14,45 +14,37 @@ import json
 import os
 import secrets
 import uuid
+from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Generator
-from typing import Literal
 
 import httpx
-
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from core.errors import InvalidRequest, WebhookRejected
+from core.worker_contract.messages import WebhookPayload, WebhookProgress
+
+# The payload models live in `messages`; they are named here too for code that signs or verifies them.
+__all__ = [
+    "SignatureRejected",
+    "SignedRequestAuth",
+    "WebhookPayload",
+    "WebhookProgress",
+    "WebhookSigner",
+    "ensure_webhook_secret",
+    "generate_webhook_secret",
+    "is_placeholder_secret",
+    "verify_signature",
+    "verify_webhook",
+]
 
 SECRET_PREFIX = "whsec_"
 PLACEHOLDER_SECRETS = frozenset({"", "whsec_", "changeme", "your_webhook_secret", "whsec_changeme"})
 
 
-class WebhookProgress(BaseModel):
-    step: int = Field(ge=0)
-    total: int = Field(ge=1)
-
-
-class WebhookPayload(BaseModel):
-    """The body a worker posts to `/api/generate/webhook`."""
-
-    job_id: str
-    status: Literal["processing", "completed", "failed"]
-    image_base64: str | None = None
-    error: str | None = None
-    seed: int | None = None
-    timings: dict[str, float] | None = None
-    progress: WebhookProgress | None = None
-
-    def image_bytes(self) -> bytes | None:
-        if self.image_base64 is None:
-            return None
-        try:
-            return base64.b64decode(self.image_base64, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise InvalidRequest("image_base64 is not valid base64") from exc
+class SignatureRejected(WebhookRejected):
+    """A signed body's signature or timestamp is not acceptable (the app answers 401, so does the worker)."""
 
 
 def generate_webhook_secret() -> str:
@@ -118,18 +110,18 @@ class SignedRequestAuth(httpx.Auth):
 
 
 def verify_signature(secret: str, body: bytes, headers: dict[str, str]) -> None:
-    """Accept a correctly signed, fresh body; raise WebhookRejected otherwise."""
+    """Accept a correctly signed, fresh body; raise SignatureRejected otherwise."""
     try:
         Webhook(secret).verify(body, headers, json_parse=False)
     except WebhookVerificationError as exc:
-        raise WebhookRejected(f"signature rejected: {exc}") from exc
+        raise SignatureRejected(f"signature rejected: {exc}") from exc
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         # malformed signature header ("v1" without a comma, bad base64)
-        raise WebhookRejected("signature rejected: malformed signature header") from exc
+        raise SignatureRejected("signature rejected: malformed signature header") from exc
 
 
 def verify_webhook(secret: str, body: bytes, headers: dict[str, str]) -> WebhookPayload:
-    """The payload of a correctly signed, fresh webhook; raises WebhookRejected otherwise."""
+    """The payload of a correctly signed, fresh webhook; raises SignatureRejected or InvalidRequest otherwise."""
     verify_signature(secret, body, headers)
     try:
         return WebhookPayload.model_validate(json.loads(body))

@@ -17,6 +17,7 @@ from core.generators.local_diffusers import LocalDiffusersGenerator
 from core.jobs import JobStatus, NewJob
 from core.parsing import LocalPromptParser, ParsedPrompt
 from core.jobs.service import GenerationService
+from modal_app.engine_config import qwen_image_engine
 from tests.support.servers import wait_until
 
 TINY_MIN_SIDE = 64
@@ -46,7 +47,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def generator(tiny_model_dir: Path) -> Iterator[LocalDiffusersGenerator]:
-    local = LocalDiffusersGenerator.for_model(tiny_model_dir, min_side=TINY_MIN_SIDE)
+    local = LocalDiffusersGenerator(qwen_image_engine(tiny_model_dir, min_side=TINY_MIN_SIDE))
     yield local
     local.close()
 
@@ -105,7 +106,7 @@ def test_a_size_the_model_cannot_make_fails_the_job_naming_the_parameter(generat
 
 
 def test_a_model_that_cannot_load_fails_every_job_with_the_reason(tmp_path, brief):
-    generator = LocalDiffusersGenerator.for_model(tmp_path / "no-such-model")
+    generator = LocalDiffusersGenerator(qwen_image_engine(tmp_path / "no-such-model"))
     try:
         sink = RecordingSink()
         generator.submit(request_for("job-1", brief), sink)

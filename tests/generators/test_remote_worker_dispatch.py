@@ -4,6 +4,7 @@ with backoff (injected, so nothing sleeps), never retries a 4xx, gives up after 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -11,6 +12,7 @@ from core.errors import GeneratorUnavailable
 from core.generators import GenerationRequest, RemoteWorkerDispatcher
 from core.generators.remote_worker import exponential_backoff
 from core.parsing.models import ParsedPrompt
+from core.worker_contract.messages import MAX_SEED, DispatchRequest
 from core.worker_contract.webhooks import generate_webhook_secret
 from tests.support.flaky_worker import FlakyWorker
 from tests.support.servers import LiveServer, free_port
@@ -84,3 +86,21 @@ def test_the_default_backoff_grows_and_is_capped():
     backoff = exponential_backoff(base_s=0.5, cap_s=2.0)
     for retry, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (8, 2.0)]:
         assert all(0 <= backoff(retry) <= ceiling for _ in range(50))
+
+
+def test_the_dispatch_body_is_the_contracts_dispatch_request(worker):
+    flaky, url = worker
+    flaky.plan = ["hold"]
+    generator(url, []).submit(request(), sink=None)
+    (body,) = flaky.received
+    assert DispatchRequest.model_validate(body).model_dump(mode="json", exclude_none=True) == body
+    assert body == {"job_id": "job-1", "prompt": "a fox", "negative_prompt": "", "width": 64, "height": 32,
+                    "seed": 1, "steps": 4, "webhook_url": "http://127.0.0.1:9/hook"}
+
+
+def test_a_job_past_the_workers_limits_fails_here_without_a_dispatch(worker):
+    flaky, url = worker
+    past = replace(request(), seed=MAX_SEED + 1)
+    with pytest.raises(GeneratorUnavailable, match=r"(?s)does not fit the GPU worker's limits.*seed"):
+        generator(url, []).submit(past, sink=None)
+    assert flaky.received == []

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from modal_app.inference import EngineConfig, QwenImageEngine
+from modal_app.engine_config import EngineConfig
+from modal_app.inference import QwenImageEngine
 from tests.support.servers import LiveServer
 from tests.worker.receiver import HOOK_PATH, WebhookReceiver
 from tests.worker.tiny_qwen import save_tiny_pipeline

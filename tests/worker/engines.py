@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from modal_app.inference import InferenceRequest, InferenceResult, ProgressCallback
+from core.worker_contract.engine import InferenceRequest, InferenceResult, ProgressCallback
 
 
 class FailingEngine:

@@ -16,7 +16,9 @@ import pytest
 from PIL import Image
 
 from app import create_app
-from modal_app.inference import EngineConfig, InferenceOutOfMemory, QwenImageEngine
+from modal_app.engine_config import EngineConfig
+from modal_app.inference import QwenImageEngine
+from modal_app.inference_errors import InferenceOutOfMemory
 from modal_app.worker_app import create_worker_app
 from tests.support.apps import make_settings, s3_settings
 from tests.support.servers import LiveServer, free_port, wait_until

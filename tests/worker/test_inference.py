@@ -10,18 +10,13 @@ import pytest
 import torch
 from PIL import Image
 
-from modal_app.inference import (
-    LIGHTNING_SCHEDULER_CONFIG,
-    EngineConfig,
-    GenerationCanceled,
-    InferenceRequest,
-    InvalidInferenceInput,
-    ModelWeightsMissing,
-    OptionalDependencyMissing,
-    QwenImageEngine,
-    describe_revision,
-    nunchaku_precision,
-)
+from core.worker_contract.engine import GenerationCanceled, InferenceRequest
+from modal_app.engine_config import EngineConfig
+from modal_app.inference import QwenImageEngine
+from modal_app.inference_errors import InvalidInferenceInput, ModelWeightsMissing, OptionalDependencyMissing
+from modal_app.lightning_lora import LIGHTNING_SCHEDULER_CONFIG
+from modal_app.model_files import describe_revision
+from modal_app.nunchaku_transformer import nunchaku_precision
 from tests.worker.conftest import TINY_MIN_SIDE
 from tests.worker.tiny_qwen import build_tokenizer, save_random_lightning_lora
 

@@ -13,14 +13,10 @@ import httpx
 import pytest
 from PIL import Image
 
-from modal_app.inference import (
-    EngineConfig,
-    InferenceOutOfMemory,
-    InferenceRequest,
-    InferenceResult,
-    ProgressCallback,
-    QwenImageEngine,
-)
+from core.worker_contract.engine import InferenceRequest, InferenceResult, ProgressCallback
+from modal_app.engine_config import EngineConfig
+from modal_app.inference import QwenImageEngine
+from modal_app.inference_errors import InferenceOutOfMemory
 from core.worker_contract.webhooks import SignedRequestAuth, generate_webhook_secret
 from modal_app.worker_app import create_worker_app
 from tests.support.servers import LiveServer, wait_until
