@@ -15,7 +15,7 @@ from tests.support.jobs import KNOWN_JOBS, JobSeeder, Seed
 from tests.support.servers import wait_until
 from tests.support.studio_page import StudioPage
 from tests.ui.conftest import RunningStudio, start_studio
-from ui.history_tab import PAGE_SIZE
+from ui.history_handlers import PAGE_SIZE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
