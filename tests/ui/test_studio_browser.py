@@ -69,6 +69,17 @@ def test_an_example_fills_prompt_style_and_product(studio_page: StudioPage):
     expect(ui.page.locator("#product").get_by_label("Poster (18×24 in)", exact=True)).to_be_checked()
 
 
+def test_an_example_after_parse_clears_the_parsed_brief(studio_page: StudioPage):
+    ui = studio_page
+    ui.edit(ui.prompt, "a red fox")
+    ui.click("parse")
+    expect(ui.brief_field("subject")).to_have_value("fox")
+    ui.page.locator("#examples").get_by_text("Moon cat · line art · mug").click()
+    expect(ui.prompt).to_have_value("a cat sleeping on the crescent moon")
+    expect(ui.brief_field("subject")).to_have_value("")
+    expect(ui.brief_field("prompt")).to_have_value("")
+
+
 def test_an_empty_prompt_gets_a_readable_message_not_a_trace(studio_page: StudioPage):
     studio_page.click("generate")
     expect(studio_page.toast("prompt is empty")).to_be_visible()
