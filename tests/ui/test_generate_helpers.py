@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core.jobs import Job, JobStatus
-from ui.generate_tab import aspect_label, brief_overrides, product_summary, settings_values
+from ui.generate_handlers import aspect_label, brief_overrides, product_summary
+from ui.job_views import settings_values
 
 
 def test_aspect_labels_are_small_ratios_or_decimals():

@@ -15,7 +15,7 @@ from tests.support.jobs import KNOWN_JOBS, JobSeeder, Seed
 from tests.support.servers import wait_until
 from tests.support.studio_page import StudioPage
 from tests.ui.conftest import RunningStudio, start_studio
-from ui.history_tab import PAGE_SIZE
+from ui.history_handlers import PAGE_SIZE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -67,6 +67,17 @@ def test_an_example_fills_prompt_style_and_product(studio_page: StudioPage):
     expect(ui.prompt).to_have_value("a whale swimming through clouds at dawn, pastel colors")
     expect(ui.page.locator("#style").get_by_label("Watercolor", exact=True)).to_be_checked()
     expect(ui.page.locator("#product").get_by_label("Poster (18×24 in)", exact=True)).to_be_checked()
+
+
+def test_an_example_after_parse_clears_the_parsed_brief(studio_page: StudioPage):
+    ui = studio_page
+    ui.edit(ui.prompt, "a red fox")
+    ui.click("parse")
+    expect(ui.brief_field("subject")).to_have_value("fox")
+    ui.page.locator("#examples").get_by_text("Moon cat · line art · mug").click()
+    expect(ui.prompt).to_have_value("a cat sleeping on the crescent moon")
+    expect(ui.brief_field("subject")).to_have_value("")
+    expect(ui.brief_field("prompt")).to_have_value("")
 
 
 def test_an_empty_prompt_gets_a_readable_message_not_a_trace(studio_page: StudioPage):

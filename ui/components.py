@@ -1,0 +1,135 @@
+"""The studio's components by name, one registry per tab: what the tab modules lay out, what
+the handlers update, and what other tabs fill (a History restore fills the Generate form).
+
+Handlers return `{component: update}` dicts; a component left out keeps its value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+from gradio.blocks import Block
+
+from ui.job_views import BriefValues, JobActions, JobDisplay, JobSettings
+
+Updates = dict[Block, Any]
+
+
+@dataclass
+class GenerateComponents:
+    prompt: gr.Textbox
+    style: gr.Radio
+    product: gr.Radio
+    product_info: gr.Markdown
+    seed: gr.Number
+    random_seed: gr.Checkbox
+    steps: gr.Slider
+    negative_prompt: gr.Textbox
+    images: gr.Slider
+    brief: gr.Accordion
+    subject: gr.Textbox
+    colors: gr.Textbox
+    mood: gr.Textbox
+    composition: gr.Textbox
+    final_prompt: gr.Textbox
+    final_negative: gr.Textbox
+    status: gr.HTML
+    result: gr.Image
+    mockup: gr.Image
+    download: gr.DownloadButton
+    batch: gr.Gallery
+    variation: gr.Button
+    reuse: gr.Button
+    retry: gr.Button
+    batch_ids: gr.State  # the jobs of the batch on show, for cancel and the gallery
+    current_id: gr.State  # the job whose design is on show, for variation, reuse and retry
+
+    # --- groups, as event inputs and outputs -----------------------------------------------
+    @property
+    def brief_fields(self) -> list[Block]:
+        return [self.subject, self.colors, self.mood, self.composition, self.final_prompt, self.final_negative]
+
+    @property
+    def settings(self) -> list[Block]:
+        """What "reuse settings" and a history restore fill in."""
+        return [self.prompt, self.style, self.product, self.seed, self.random_seed, self.steps,
+                self.negative_prompt, self.images, *self.brief_fields, self.brief]
+
+    @property
+    def generate_inputs(self) -> list[Block]:
+        """What Generate reads, in the order of the API's /generate parameters."""
+        return [self.prompt, self.style, self.product, self.seed, self.random_seed, self.steps, self.negative_prompt,
+                self.images, *self.brief_fields]
+
+    @property
+    def shown(self) -> list[Block]:
+        """What a streaming job updates; the API's /generate returns the visible ones in this order."""
+        return [self.status, self.result, self.mockup, self.download, self.batch, self.batch_ids, self.current_id]
+
+    @property
+    def actions(self) -> list[Block]:
+        return [self.variation, self.reuse, self.retry]
+
+    # --- updates ------------------------------------------------------------------------------
+    def fill_brief(self, brief: BriefValues) -> Updates:
+        return {self.subject: brief.subject, self.colors: brief.colors, self.mood: brief.mood,
+                self.composition: brief.composition, self.final_prompt: brief.final_prompt,
+                self.final_negative: brief.final_negative}
+
+    def fill_settings(self, settings: JobSettings) -> Updates:
+        return {
+            self.prompt: settings.prompt, self.style: settings.style, self.product: settings.product,
+            self.seed: settings.seed, self.random_seed: settings.random_seed, self.steps: settings.steps,
+            self.negative_prompt: settings.negative_prompt, self.images: settings.images,
+            **self.fill_brief(BriefValues(settings.subject, settings.colors, settings.mood, settings.composition,
+                                          settings.final_prompt, settings.final_negative)),
+            self.brief: settings.brief_panel,
+        }
+
+    def show_design(self, design: str, mockup: str) -> Updates:
+        return {self.result: design, self.mockup: mockup, self.download: gr.DownloadButton(value=design, visible=True)}
+
+    def show_job(self, display: JobDisplay, current_id: str) -> Updates:
+        """One finished job on its own: its status card, and its design once it completed."""
+        if display.design is None or display.mockup is None:
+            shown: Updates = {self.result: None, self.mockup: None, self.download: gr.DownloadButton(visible=False)}
+        else:
+            shown = self.show_design(display.design, display.mockup)
+        return {self.status: display.status, **shown, self.current_id: current_id}
+
+    def show_actions(self, actions: JobActions) -> Updates:
+        return {self.variation: gr.Button(visible=actions.variation), self.reuse: gr.Button(visible=actions.reuse),
+                self.retry: gr.Button(visible=actions.retry)}
+
+
+@dataclass
+class HistoryComponents:
+    gallery: gr.Gallery
+    page_label: gr.Markdown
+    previous: gr.Button
+    next: gr.Button
+    refresh: gr.Button
+    page: gr.State  # the page on show, counted from 0
+    job_ids: gr.State  # the jobs in the gallery, in its order
+
+    @property
+    def page_outputs(self) -> list[Block]:
+        return [self.gallery, self.job_ids, self.page, self.page_label, self.previous, self.next]
+
+
+@dataclass
+class AdminComponents:
+    window: gr.Radio
+    refresh: gr.Button
+    figures: gr.HTML
+    per_day: gr.BarPlot
+    by_style: gr.BarPlot
+    by_product: gr.BarPlot
+    storage: gr.HTML
+    failures: gr.Dataframe
+
+    @property
+    def report(self) -> list[Block]:
+        return [self.figures, self.per_day, self.by_style, self.by_product, self.storage, self.failures]
