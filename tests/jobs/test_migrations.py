@@ -1,10 +1,10 @@
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from core.jobs.migrations import MIGRATIONS_DIR, apply_migrations, pending_migrations
+from tests.support.postgres import fresh_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -50,20 +50,13 @@ GRANT USAGE ON SCHEMA auth TO authenticated;
 
 
 @pytest.fixture
-def fake_supabase_url() -> Iterator[str]:
+def fake_supabase_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh database with a Supabase-like `auth` schema, then every migration applied."""
-    from tests.conftest import PG_ADMIN_URL
-
-    name = f"tenkaigen_rls_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(FAKE_SUPABASE_AUTH)
-    apply_migrations(url)
-    yield url
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_admin_url, "tenkaigen_rls") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(FAKE_SUPABASE_AUTH)
+        apply_migrations(url)
+        yield url
 
 
 def test_on_supabase_a_signed_in_role_reads_only_its_own_jobs(fake_supabase_url: str):
