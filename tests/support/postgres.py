@@ -43,7 +43,7 @@ STARTS_TRIED = 3  # another process may take the free port between choosing it a
 
 
 class PostgresNotInstalled(RuntimeError):
-    """No initdb/pg_ctl on PATH nor under /usr/lib/postgresql/*/bin."""
+    """No initdb/pg_ctl on PATH nor under /usr/lib/postgresql/*/bin, or (as root) no `postgres` account."""
 
 
 def find_postgres_bin() -> Path:
@@ -59,6 +59,15 @@ def find_postgres_bin() -> Path:
     return max(candidates, key=lambda path: [int(part) for part in path.parent.name.split(".") if part.isdigit()])
 
 
+def server_account() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(SERVER_ACCOUNT)
+    except KeyError:
+        raise PostgresNotInstalled(
+            f"running as root, the test server runs as the account {SERVER_ACCOUNT!r}, which does not exist: "
+            f"run `make services` (adds it) or set {PG_URL_VARIABLE} to a server") from None
+
+
 class ThrowawayPostgres:
     """A Postgres server in a temporary folder on 127.0.0.1:<free port>, trust auth, user `postgres`."""
 
@@ -67,7 +76,7 @@ class ThrowawayPostgres:
         self.port = 0
         self.root: Path | None = None
         self.startup_s = 0.0
-        self._account = pwd.getpwnam(SERVER_ACCOUNT) if os.geteuid() == 0 else None
+        self._account = server_account() if os.geteuid() == 0 else None
 
     @property
     def data_dir(self) -> Path:
