@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import psycopg
@@ -54,8 +55,8 @@ def pg_admin_url(request: pytest.FixtureRequest) -> Iterator[str]:
         try:
             psycopg.connect(external, connect_timeout=5).close()
         except psycopg.OperationalError as exc:
-            pytest.fail(f"Postgres is not reachable at {PG_URL_VARIABLE}={external}: {exc}")
-        request.config.stash[PG_SERVER_KEY] = f"{PG_URL_VARIABLE}'s server, {external}"
+            pytest.fail(f"Postgres is not reachable at {PG_URL_VARIABLE} ({where(external)}): {exc}")
+        request.config.stash[PG_SERVER_KEY] = f"{PG_URL_VARIABLE}'s server, {where(external)}"
         yield external
         return
     try:
@@ -68,6 +69,12 @@ def pg_admin_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield server.admin_url
     finally:
         server.stop()
+
+
+def where(url: str) -> str:
+    """host:port/database, without the user's password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
