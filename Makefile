@@ -42,7 +42,7 @@ screenshots: $(VENV)/.installed-test services
 	mkdir -p docs/screenshots
 	cp test-output/generate-tab.png test-output/admin-tab.png docs/screenshots/
 
-## services: make sure Postgres is up (and, for the browser tests, Debian's chromium is installed)
+## services: install PostgreSQL's binaries (the tests start their own server) and Debian's chromium
 services:
 	bash scripts/ensure_test_services.sh
 

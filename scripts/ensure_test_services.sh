@@ -1,35 +1,53 @@
 #!/usr/bin/env bash
-# Starts (or installs) what the test suite talks to: PostgreSQL on 127.0.0.1:5432 and
-# Debian's chromium for the browser tests. Idempotent; prints what it did.
+# Installs what the test suite needs: PostgreSQL's binaries (the suite starts its own throwaway
+# server with them; see tests/support/postgres.py) and Debian's chromium for the browser tests.
+# With TENKAIGEN_TEST_PG_URL set, the suite uses that server instead, so it must answer.
+# Idempotent; prints what it did.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_updated=0
 apt_install() {
+  command -v apt-get >/dev/null 2>&1 || {
+    echo "ensure_test_services: no apt-get here: install $* yourself" >&2; exit 1; }
   if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
-postgres_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+# the same search as tests/support/postgres.py: PATH first, else Debian's newest version
+postgres_bin() {
+  if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+    dirname "$(readlink -f "$(command -v initdb)")"
+    return
+  fi
+  local found
+  found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -n "$found" ] && [ -x "$found/initdb" ]; then echo "$found"; fi
+}
 
-if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+if [ -z "$(postgres_bin)" ]; then
   echo "ensure_test_services: installing postgresql"
   apt_install postgresql
 fi
-if ! postgres_ready; then
-  version=$(ls /etc/postgresql | sort -V | tail -n 1)
-  echo "ensure_test_services: starting postgresql $version"
-  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
-  for _ in $(seq 1 60); do postgres_ready && break; sleep 0.5; done
+bin=$(postgres_bin)
+[ -n "$bin" ] || { echo "ensure_test_services: no initdb after installing postgresql" >&2; exit 1; }
+if [ -z "${TENKAIGEN_TEST_PG_URL:-}" ] && [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  # postgres refuses to run as root: as root the suite runs its server as this account
+  echo "ensure_test_services: adding the system account postgres"
+  useradd --system --user-group --home-dir /nonexistent --shell /usr/sbin/nologin postgres
 fi
-postgres_ready || { echo "ensure_test_services: postgres is not accepting connections on 127.0.0.1:5432" >&2; exit 1; }
-# the tests connect as postgres with trust auth on loopback; the default cluster has a 'test' database here
-if ! psql -h 127.0.0.1 -U postgres -d test -Atc 'select 1' >/dev/null 2>&1; then
-  as_root su postgres -c "psql -Atc \"select 1 from pg_database where datname='test'\" | grep -q 1 || createdb test" || true
+
+if [ -n "${TENKAIGEN_TEST_PG_URL:-}" ]; then
+  psql_bin="$bin/psql"; [ -x "$psql_bin" ] || psql_bin=psql
+  PGCONNECT_TIMEOUT=5 "$psql_bin" "$TENKAIGEN_TEST_PG_URL" -Atc 'select 1' >/dev/null || {
+    echo "ensure_test_services: TENKAIGEN_TEST_PG_URL=$TENKAIGEN_TEST_PG_URL does not answer" >&2; exit 1; }
+  postgres_status="TENKAIGEN_TEST_PG_URL answers"
+else
+  postgres_status="PostgreSQL binaries in $bin (the suite starts its own server)"
 fi
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "ensure_test_services: installing Debian's chromium"
   apt_install chromium
 fi
-echo "ensure_test_services: postgres ready, chromium at /usr/bin/chromium"
+echo "ensure_test_services: $postgres_status, chromium at /usr/bin/chromium"

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import psycopg
@@ -20,9 +21,9 @@ from core.jobs.postgres_store import PostgresJobStore, open_pool
 from core.jobs.sqlite_store import SqliteJobStore
 from core.storage import LocalObjectStore, S3ObjectStore, make_s3_client
 from core.worker_contract.webhooks import generate_webhook_secret
+from tests.support.postgres import PG_URL_VARIABLE, PostgresNotInstalled, ThrowawayPostgres, fresh_database
 from tests.support.servers import free_port
 
-PG_ADMIN_URL = os.environ.get("TENKAIGEN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 S3_TEST_KEY = "testing"
 
 
@@ -37,24 +38,56 @@ def webhook_secret() -> str:
 
 
 # --- Postgres ---------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh database on the real server, migrated with sql/, dropped at the end.
+PG_SERVER_KEY = pytest.StashKey[str]()
 
-    Fails (never skips) when the server is unreachable: `make test` starts it.
+
+@pytest.fixture(scope="session")
+def pg_admin_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The Postgres server every test database is created on, as an admin URL.
+
+    TENKAIGEN_TEST_PG_URL's server when set (fails, never skips, when it does not answer);
+    otherwise a throwaway server this session starts (initdb, trust auth, no fsync, free
+    loopback port) and stops at the end, so a developer's own cluster and its pg_hba.conf
+    never matter.
     """
-    name = f"tenkaigen_test_{uuid.uuid4().hex[:10]}"
+    external = os.environ.get(PG_URL_VARIABLE)
+    if external:
+        try:
+            psycopg.connect(external, connect_timeout=5).close()
+        except psycopg.OperationalError as exc:
+            pytest.fail(f"Postgres is not reachable at {PG_URL_VARIABLE} ({where(external)}): {exc}")
+        request.config.stash[PG_SERVER_KEY] = f"{PG_URL_VARIABLE}'s server, {where(external)}"
+        yield external
+        return
     try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"Postgres is not reachable at {PG_ADMIN_URL} (run `make services`): {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    apply_migrations(url)
-    yield url
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server = ThrowawayPostgres().start()
+    except PostgresNotInstalled as exc:
+        pytest.fail(str(exc))
+    request.config.stash[PG_SERVER_KEY] = (
+        f"throwaway server {server.admin_url} ({server.bin_dir}, started in {server.startup_s:.1f} s)")
+    try:
+        yield server.admin_url
+    finally:
+        server.stop()
+
+
+def where(url: str) -> str:
+    """host:port/database, without the user's password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    if PG_SERVER_KEY in config.stash:
+        terminalreporter.write_line(f"postgres: {config.stash[PG_SERVER_KEY]}")
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh database on the session's server, migrated with sql/, dropped at the end."""
+    with fresh_database(pg_admin_url, "tenkaigen_test") as url:
+        apply_migrations(url)
+        yield url
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ import psycopg
 import pytest
 
 from core.jobs.migrations import MIGRATIONS_DIR, apply_migrations, migration_files, pending_migrations
+from tests.support.postgres import fresh_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -57,20 +57,13 @@ GRANT USAGE ON SCHEMA auth TO authenticated;
 
 
 @pytest.fixture
-def fake_supabase_url() -> Iterator[str]:
+def fake_supabase_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh database with a Supabase-like `auth` schema, then every migration applied."""
-    from tests.conftest import PG_ADMIN_URL
-
-    name = f"tenkaigen_rls_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(FAKE_SUPABASE_AUTH)
-    apply_migrations(url)
-    yield url
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_admin_url, "tenkaigen_rls") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(FAKE_SUPABASE_AUTH)
+        apply_migrations(url)
+        yield url
 
 
 def test_on_supabase_a_signed_in_role_reads_only_its_own_jobs(fake_supabase_url: str):
@@ -139,16 +132,10 @@ print(json.dumps({"core": core.__file__, "applied": applied, "pg": pg_status, "s
 
 
 @pytest.fixture
-def fresh_database_url() -> Iterator[str]:
+def fresh_database_url(pg_admin_url: str) -> Iterator[str]:
     """A throwaway database with nothing in it, dropped afterwards."""
-    from tests.conftest import PG_ADMIN_URL
-
-    name = f"tenkaigen_wheel_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_admin_url, "tenkaigen_wheel") as url:
+        yield url
 
 
 def test_an_app_installed_from_the_wheel_migrates_a_fresh_postgres(tmp_path: Path, fresh_database_url: str):

@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,8 @@ import pytest
 
 import app
 from core.settings import Settings
-from tests.conftest import PG_ADMIN_URL, S3_TEST_KEY
+from tests.conftest import S3_TEST_KEY
+from tests.support.postgres import fresh_database
 from tests.support.servers import free_port, wait_until
 
 SETTING_NAMES = [field.alias for field in Settings.model_fields.values() if field.alias]
@@ -72,14 +72,10 @@ def use_s3(monkeypatch: pytest.MonkeyPatch, endpoint: str, bucket: str,
 
 
 @pytest.fixture
-def empty_pg_url() -> Iterator[str]:
+def empty_pg_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh Postgres database with no migration applied."""
-    name = f"tenkaigen_ops_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_admin_url, "tenkaigen_ops") as url:
+        yield url
 
 
 # --- an S3 server that checks credentials ----------------------------------------------------
