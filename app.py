@@ -46,6 +46,7 @@ from core.auth import (
     SupabasePasswordLogin,
     SupabaseTokenVerifier,
 )
+from core.auth.throttle import LoginThrottle, ThrottlePolicy
 from core.catalog import Catalog, load_catalog
 from core.catalog.refresh import refresh_print_files
 from core.ops.costs import estimate_monthly_costs
@@ -134,6 +135,7 @@ def build_authenticator(settings: Settings, accounts: AccountStore) -> Authentic
     """TENKAIGEN_AUTH, with `auto` resolved: Supabase if configured, else local accounts
     once one exists, else the open single-user mode (checked at start-up)."""
     mode = settings.auth_mode
+    throttle = LoginThrottle(accounts.login_failures(), ThrottlePolicy.from_settings(settings))
     if mode == "auto":
         mode = "supabase" if settings.supabase_configured else "local" if accounts.count() else "none"
     if mode == "supabase":
@@ -148,13 +150,14 @@ def build_authenticator(settings: Settings, accounts: AccountStore) -> Authentic
         login = None
         if settings.supabase_url and settings.supabase_anon_key:
             login = SupabasePasswordLogin(
-                settings.supabase_url, settings.supabase_anon_key.get_secret_value(), verifier, settings.http_timeout_s
+                settings.supabase_url, settings.supabase_anon_key.get_secret_value(), verifier, settings.http_timeout_s,
+                throttle=throttle,
             )
         return SupabaseAuth(verifier, login)
     if mode == "local":
         if not accounts.count():
             log.warning("TENKAIGEN_AUTH=local but no account exists: add one with `python app.py add-user NAME`")
-        return LocalAccountsAuth(accounts)
+        return LocalAccountsAuth(accounts, throttle)
     return OpenAccess(settings.local_user)
 
 
@@ -266,6 +269,7 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
 
     from api.deps import AppServices
     from api.errors import install_error_handlers
+    from api.limits import install_request_limits
     from api.routes import catalog as catalog_routes
     from api.routes import generate as generate_routes
     from api.routes import account as account_routes
@@ -320,10 +324,11 @@ def create_app(settings: Settings, backends: Backends | None = None) -> FastAPI:
     app.include_router(generate_routes.router)
     app.include_router(account_routes.router)
     app.include_router(catalog_routes.router)
+    install_request_limits(app, settings)
     if isinstance(backends.objects, LocalObjectStore) and not settings.storage_public_base_url:
         app.mount(MEDIA_ROUTE, StaticFiles(directory=backends.objects.root), name="media")
     studio = StudioParts(service, DashboardService(backends.jobs, backends.objects), files, backends.catalog,
-                         generator_label(backends.generator), settings.generation_steps)
+                         generator_label(backends.generator), settings.generation_steps, settings.max_upload_bytes)
     return mount_studio(app, studio, authenticator)
 
 
@@ -337,6 +342,7 @@ class StudioParts:
     catalog: Catalog
     generator_label: str
     default_steps: int
+    max_upload_bytes: int
 
 
 def mount_studio(app: FastAPI, parts: StudioParts, authenticator: Authenticator) -> FastAPI:
@@ -357,7 +363,7 @@ def mount_studio(app: FastAPI, parts: StudioParts, authenticator: Authenticator)
         generator_label=parts.generator_label,
         default_steps=parts.default_steps,
     ))
-    options = {"path": "/", "theme": studio_theme(), "css": studio_css(parts.catalog)}
+    options = {"path": "/", "theme": studio_theme(), "css": studio_css(parts.catalog), "max_file_size": parts.max_upload_bytes}
     if not authenticator.requires_login:
         return gr.mount_gradio_app(app, studio, **options)
 

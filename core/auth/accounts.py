@@ -17,6 +17,7 @@ from psycopg.errors import UniqueViolation
 from psycopg_pool import ConnectionPool
 
 from core.auth.passwords import MIN_PASSWORD_CHARS, hash_password, verify_password
+from core.auth.throttle import LoginFailures, PostgresLoginFailures, SqliteLoginFailures
 from core.errors import InvalidRequest
 
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -42,6 +43,10 @@ class AccountStore(Protocol):
         ...
 
     def count(self) -> int: ...
+
+    def login_failures(self) -> LoginFailures:
+        """The failed sign-in counts, kept in the same database."""
+        ...
 
     def close(self) -> None: ...
 
@@ -102,6 +107,9 @@ class SqliteAccountStore:
         with self._lock:
             return self._conn.execute("SELECT COUNT(*) FROM tenkaigen_users").fetchone()[0]
 
+    def login_failures(self) -> LoginFailures:
+        return SqliteLoginFailures(self._conn, self._lock)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -141,6 +149,9 @@ class PostgresAccountStore:
     def count(self) -> int:
         with self._pool.connection() as conn:
             return conn.execute("SELECT COUNT(*) AS n FROM tenkaigen_users").fetchone()["n"]
+
+    def login_failures(self) -> LoginFailures:
+        return PostgresLoginFailures(self._pool)
 
     def close(self) -> None:
         if self._owns_pool:

@@ -19,6 +19,7 @@ import httpx
 
 from core.errors import GeneratorUnavailable
 from core.generators.base import GenerationRequest, ResultSink
+from core.logsafe import safe
 from core.worker_contract.webhooks import SignedRequestAuth
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class RemoteWorkerDispatcher:
                 problem = f"GPU worker refused the job ({response.status_code}): {response.text[:500]}"
                 if response.status_code < 500:
                     raise GeneratorUnavailable(problem)
-            log.warning("dispatch attempt failed job_id=%s attempt=%s error=%s", request.job_id, attempt, problem)
+            log.warning("dispatch attempt failed job_id=%s attempt=%s error=%s", request.job_id, attempt, safe(problem))
         raise GeneratorUnavailable(f"{problem} (after {self._max_attempts} attempts)")
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
 from core.imaging.png_check import check_png
+from core.logsafe import safe
 from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
 from core.catalog.policy import PromptPolicy, load_policy
 from core.printing.printfiles import render_print_file
@@ -199,7 +200,7 @@ class GenerationService:
             ),
             self._quotas,
         )
-        log.info("job created job_id=%s user_id=%s style=%s product=%s", job.id, user_id, job.style, job.product)
+        log.info("job created job_id=%s user_id=%s style=%s product=%s", job.id, safe(user_id), job.style, job.product)
         return job
 
     def dispatch(self, job_id: str) -> Job:
@@ -212,7 +213,7 @@ class GenerationService:
         try:
             job = self.jobs.mark_processing(job_id)
         except InvalidTransition as exc:
-            log.info("dispatch skipped job_id=%s status=%s", job_id, exc.current)
+            log.info("dispatch skipped job_id=%s status=%s", safe(job_id), exc.current)
             return self.jobs.get(job_id)
         return self.hand_over(job)
 
@@ -237,7 +238,7 @@ class GenerationService:
         try:
             self.generator.submit(request, self)
         except GeneratorUnavailable as exc:
-            log.warning("dispatch failed job_id=%s error=%s", job.id, exc)
+            log.warning("dispatch failed job_id=%s error=%s", job.id, safe(exc))
             return self._fail_quietly(job.id, str(exc))
         return job
 
@@ -321,7 +322,7 @@ class GenerationService:
                 self._complete(job, outcome)
             else:
                 self.jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message")
-                log.info("job failed job_id=%s error=%s", job.id, outcome.error)
+                log.info("job failed job_id=%s error=%s", job.id, safe(outcome.error))
         except InvalidTransition:
             # another process or delivery finished it between our read and our write
             if self.jobs.get(job.id).status is target:

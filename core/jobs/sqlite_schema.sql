@@ -38,3 +38,12 @@ FOR EACH ROW WHEN NEW.status IS NOT OLD.status AND NOT (
 BEGIN
     SELECT RAISE(ABORT, 'illegal generation job transition');
 END;
+
+-- The twin of sql/030_login_throttle.sql: failed sign-ins per account (hashed name) and per
+-- client address, so every process throttles password guessing the same. Times are epoch seconds.
+CREATE TABLE IF NOT EXISTS login_failures (
+    key              TEXT PRIMARY KEY,
+    failures         INTEGER NOT NULL CHECK (failures >= 0),
+    locked_until     REAL    NOT NULL DEFAULT 0,
+    last_failure_at  REAL    NOT NULL
+);

@@ -30,9 +30,15 @@ SECRET_PREFIX = "whsec_"
 PLACEHOLDER_SECRETS = frozenset({"", "whsec_", "changeme", "your_webhook_secret", "whsec_changeme"})
 
 
+# what the jobs table's integer columns hold (Postgres integer, bigint): a larger number
+# in a signed webhook is refused, not a database overflow (500)
+MAX_INT32 = 2**31 - 1
+MAX_INT64 = 2**63 - 1
+
+
 class WebhookProgress(BaseModel):
-    step: int = Field(ge=0)
-    total: int = Field(ge=1)
+    step: int = Field(ge=0, le=MAX_INT32)
+    total: int = Field(ge=1, le=MAX_INT32)
 
 
 class WebhookPayload(BaseModel):
@@ -42,7 +48,7 @@ class WebhookPayload(BaseModel):
     status: Literal["processing", "completed", "failed"]
     image_base64: str | None = None
     error: str | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=MAX_INT64)
     timings: dict[str, float] | None = None
     progress: WebhookProgress | None = None
 
@@ -133,5 +139,5 @@ def verify_webhook(secret: str, body: bytes, headers: dict[str, str]) -> Webhook
     verify_signature(secret, body, headers)
     try:
         return WebhookPayload.model_validate(json.loads(body))
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, ValidationError, RecursionError) as exc:
         raise InvalidRequest(f"webhook body is not a valid result: {exc}") from exc
