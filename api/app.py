@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
+from api.limits import install_request_limits
 from api.routes import account as account_routes
 from api.routes import catalog as catalog_routes
 from api.routes import generate as generate_routes
@@ -43,6 +44,7 @@ def create_api(services: Services, on_shutdown: Sequence[Callable[[], None]] = (
     app.include_router(generate_routes.router)
     app.include_router(account_routes.router)
     app.include_router(catalog_routes.router)
+    install_request_limits(app, services.settings)
     objects = services.generation.objects
     if isinstance(objects, LocalObjectStore) and not services.settings.storage_public_base_url:
         app.mount(MEDIA_ROUTE, StaticFiles(directory=objects.root), name="media")

@@ -14,6 +14,7 @@ from core.errors import (
     InvalidTransition,
     JobNotFound,
     JobNotReady,
+    LoginThrottled,
     QuotaExceeded,
     StorageError,
     TenkaiGenError,
@@ -21,12 +22,14 @@ from core.errors import (
     UpstreamError,
     WebhookRejected,
 )
+from core.logsafe import safe
 
 log = logging.getLogger(__name__)
 
 # first match wins: subclasses (QuotaExceeded is an InvalidRequest) come before their bases
 STATUS_BY_ERROR: dict[type[TenkaiGenError], int] = {
     QuotaExceeded: 429,
+    LoginThrottled: 429,
     Unauthenticated: 401,
     Forbidden: 403,
     JobNotFound: 404,
@@ -51,13 +54,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TenkaiGenError)
     async def _domain_error(request: Request, exc: TenkaiGenError) -> JSONResponse:
         status = status_for(exc)
-        log.info("request refused path=%s status=%s error=%s", request.url.path, status, exc)
+        log.info("request refused path=%s status=%s error=%s", safe(request.url.path), status, safe(exc))
         return JSONResponse(status_code=status, content={"detail": str(exc)}, headers=headers_for(exc))
 
 
 def headers_for(error: TenkaiGenError) -> dict[str, str] | None:
     if isinstance(error, QuotaExceeded):
         return {"Retry-After": str(error.retry_after)}
+    if isinstance(error, LoginThrottled):
+        return {"Retry-After": str(error.retry_after_s)}
     if isinstance(error, Unauthenticated):
         realm = ' realm="TenkaiGen"' if error.scheme == "Basic" else ""
         return {"WWW-Authenticate": f"{error.scheme}{realm}"}

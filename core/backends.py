@@ -19,6 +19,7 @@ from core.auth import (
     SupabasePasswordLogin,
     SupabaseTokenVerifier,
 )
+from core.auth.throttle import LoginThrottle, ThrottlePolicy
 from core.catalog import Catalog, load_catalog
 from core.catalog.printful import PrintfulClient
 from core.catalog.refresh import refresh_print_files
@@ -160,6 +161,7 @@ def authenticator_from_settings(settings: Settings, accounts: AccountStore) -> A
     """TENKAIGEN_AUTH, with `auto` resolved: Supabase if configured, else local accounts
     once one exists, else the open single-user mode (checked at start-up)."""
     mode = settings.auth_mode
+    throttle = LoginThrottle(accounts.login_failures(), ThrottlePolicy.from_settings(settings))
     if mode == "auto":
         mode = "supabase" if settings.supabase_configured else "local" if accounts.count() else "none"
     if mode == "supabase":
@@ -174,11 +176,12 @@ def authenticator_from_settings(settings: Settings, accounts: AccountStore) -> A
         login = None
         if settings.supabase_url and settings.supabase_anon_key:
             login = SupabasePasswordLogin(
-                settings.supabase_url, settings.supabase_anon_key.get_secret_value(), verifier, settings.http_timeout_s
+                settings.supabase_url, settings.supabase_anon_key.get_secret_value(), verifier, settings.http_timeout_s,
+                throttle=throttle,
             )
         return SupabaseAuth(verifier, login)
     if mode == "local":
         if not accounts.count():
             log.warning("TENKAIGEN_AUTH=local but no account exists: add one with `python app.py add-user NAME`")
-        return LocalAccountsAuth(accounts)
+        return LocalAccountsAuth(accounts, throttle)
     return OpenAccess(settings.local_user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class TenkaiGenError(Exception):
     """Base class of every error the domain raises on purpose."""
@@ -63,3 +65,12 @@ class Unauthenticated(TenkaiGenError):
 
 class Forbidden(TenkaiGenError):
     """The caller is known but lacks the role the action needs."""
+
+
+class LoginThrottled(TenkaiGenError):
+    """Too many failed sign-ins for this account or address: no password is checked for
+    `retry_after_s` seconds."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
+        super().__init__(f"too many failed sign-ins: try again in {self.retry_after_s} s")

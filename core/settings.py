@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     supabase_jwt_secret: SecretStr | None = Field(None, alias="SUPABASE_JWT_SECRET")
     supabase_anon_key: SecretStr | None = Field(None, alias="SUPABASE_ANON_KEY")
     admin_users: str = Field("", alias="TENKAIGEN_ADMIN_USERS")
+    # sign-in throttling: free failures, then waits of 1 s, 2 s, 4 s ... up to the cap
+    login_free_failures: int = Field(5, alias="TENKAIGEN_LOGIN_FREE_FAILURES", ge=0)
+    login_free_failures_per_address: int = Field(20, alias="TENKAIGEN_LOGIN_FREE_FAILURES_PER_ADDRESS", ge=0)
+    login_max_delay_s: float = Field(900.0, alias="TENKAIGEN_LOGIN_MAX_DELAY_S", gt=0)
+    login_forget_after_s: float = Field(3600.0, alias="TENKAIGEN_LOGIN_FORGET_AFTER_S", gt=0)
+
+    # --- what one request may carry (refused with 413 before it is read) ---------------------
+    # every JSON route fits in 1 MiB; the worker's webhook has its own limit (api/deps.py)
+    max_request_bytes: int = Field(1024 * 1024, alias="TENKAIGEN_MAX_REQUEST_BYTES", ge=1024)
+    # one file uploaded to the studio (Gradio's max_file_size)
+    max_upload_bytes: int = Field(10 * 1000 * 1000, alias="TENKAIGEN_MAX_UPLOAD_BYTES", ge=1024)
+    max_json_depth: int = Field(32, alias="TENKAIGEN_MAX_JSON_DEPTH", ge=2, le=500)
 
     # --- quotas per user (0 = unlimited) ---------------------------------------------------
     quota_per_minute: int = Field(10, alias="TENKAIGEN_QUOTA_PER_MINUTE", ge=0)

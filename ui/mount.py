@@ -16,7 +16,8 @@ from ui.theme import studio_css, studio_theme
 def mount_studio(app: FastAPI, services: Services, files: StudioFiles) -> FastAPI:
     authenticator = services.authenticator
     studio = create_ui(StudioContext.from_services(services, files))
-    options = {"path": "/", "theme": studio_theme(), "css": studio_css(services.catalog)}
+    options = {"path": "/", "theme": studio_theme(), "css": studio_css(services.catalog),
+               "max_file_size": services.settings.max_upload_bytes}
     if not authenticator.requires_login:
         return gr.mount_gradio_app(app, studio, **options)
 

@@ -18,6 +18,7 @@ from psycopg.errors import UniqueViolation
 from psycopg_pool import ConnectionPool
 
 from core.auth.passwords import MIN_PASSWORD_CHARS, hash_password, verify_password
+from core.auth.throttle import LoginFailures, PostgresLoginFailures, SqliteLoginFailures
 from core.errors import InvalidRequest
 from core.jobs.queries import load_queries, sqlite_schema
 
@@ -44,6 +45,10 @@ class AccountStore(Protocol):
         ...
 
     def count(self) -> int: ...
+
+    def login_failures(self) -> LoginFailures:
+        """The failed sign-in counts, kept in the same database."""
+        ...
 
     def close(self) -> None: ...
 
@@ -90,6 +95,9 @@ class SqliteAccountStore:
         with self._lock:
             return self._conn.execute(self._queries["count_accounts"]).fetchone()[0]
 
+    def login_failures(self) -> LoginFailures:
+        return SqliteLoginFailures(self._conn, self._lock)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -125,6 +133,9 @@ class PostgresAccountStore:
     def count(self) -> int:
         with self._pool.connection() as conn:
             return conn.execute(self._queries["count_accounts"]).fetchone()["n"]
+
+    def login_failures(self) -> LoginFailures:
+        return PostgresLoginFailures(self._pool)
 
     def close(self) -> None:
         if self._owns_pool:

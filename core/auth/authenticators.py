@@ -6,6 +6,10 @@
   the studio its login form.
 - `SupabaseAuth` ("supabase"): the API takes `Authorization: Bearer <Supabase access
   token>`; the studio signs in with Supabase's password grant.
+
+Every password check is throttled (core/auth/throttle.py): the API answers a throttled
+attempt with LoginThrottled (429); the studio's login form simply refuses it, since
+Gradio's login function can only say yes or no.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Protocol
 from core.auth.accounts import Account, AccountStore
 from core.auth.identity import Identity
 from core.auth.supabase import SupabasePasswordLogin, SupabaseTokenVerifier
-from core.errors import Unauthenticated
+from core.auth.throttle import LoginThrottle
+from core.errors import LoginThrottled, Unauthenticated
 
 
 class Authenticator(Protocol):
@@ -82,8 +87,9 @@ class LocalAccountsAuth:
     CACHE_TTL_S = 60.0
     CACHE_MAX = 1024
 
-    def __init__(self, accounts: AccountStore) -> None:
+    def __init__(self, accounts: AccountStore, throttle: LoginThrottle | None = None) -> None:
         self._accounts = accounts
+        self._throttle = throttle or LoginThrottle(accounts.login_failures())
         self._verified: dict[bytes, tuple[Account, float]] = {}
         self._signed_in: dict[str, Account] = {}  # studio logins, for their admin role
         self._lock = threading.Lock()
@@ -102,7 +108,10 @@ class LocalAccountsAuth:
         return Identity(user_id=account.name, is_admin=account.is_admin, name=account.name)
 
     def login(self, username: str, password: str) -> bool:
-        account = self._check(username, password)
+        try:
+            account = self._check(username, password)
+        except LoginThrottled:
+            return False
         if account is None:
             return False
         with self._lock:
@@ -120,6 +129,8 @@ class LocalAccountsAuth:
         return Identity(user_id=account.name, is_admin=account.is_admin, name=account.name)
 
     def _check(self, name: str, password: str) -> Account | None:
+        # before the cache too: a remembered header must not answer a throttled guess
+        self._throttle.check(name)
         key = hashlib.sha256(f"{name}\0{password}".encode()).digest()
         now = time.monotonic()
         with self._lock:
@@ -127,7 +138,10 @@ class LocalAccountsAuth:
         if cached and cached[1] > now:
             return cached[0]
         account = self._accounts.authenticate(name, password)
-        if account is not None:
+        if account is None:
+            self._throttle.failed(name)
+        else:
+            self._throttle.succeeded(name)
             with self._lock:
                 if len(self._verified) >= self.CACHE_MAX:
                     self._verified.clear()
@@ -148,7 +162,10 @@ class SupabaseAuth:
 
     def login(self, username: str, password: str) -> bool:
         # without SUPABASE_ANON_KEY the studio cannot sign anyone in
-        return self._password_login is not None and self._password_login.login(username, password) is not None
+        try:
+            return self._password_login is not None and self._password_login.login(username, password) is not None
+        except LoginThrottled:
+            return False
 
     def user_id_for(self, username: str) -> str:
         return self.identity_for(username).user_id

@@ -16,6 +16,7 @@ import httpx
 import jwt
 
 from core.auth.identity import Identity
+from core.auth.throttle import LoginThrottle
 from core.errors import Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,9 @@ class SupabasePasswordLogin:
     email, so the identity is remembered here (per process, as Gradio's sessions are).
     """
 
-    def __init__(self, supabase_url: str, anon_key: str, verifier: SupabaseTokenVerifier, timeout_s: float = 10.0) -> None:
+    def __init__(self, supabase_url: str, anon_key: str, verifier: SupabaseTokenVerifier, timeout_s: float = 10.0,
+                 throttle: LoginThrottle | None = None) -> None:
+        self._throttle = throttle
         self._url = supabase_url.rstrip("/") + "/auth/v1/token?grant_type=password"
         self._anon_key = anon_key
         self._verifier = verifier
@@ -107,6 +110,10 @@ class SupabasePasswordLogin:
         self._identities: dict[str, Identity] = {}
 
     def login(self, email: str, password: str) -> Identity | None:
+        """The signed-in identity, or None; LoginThrottled (before Supabase is asked) while
+        the email or the caller's address must wait."""
+        if self._throttle:
+            self._throttle.check(email)
         try:
             response = httpx.post(
                 self._url,
@@ -118,11 +125,16 @@ class SupabasePasswordLogin:
             log.warning("supabase sign-in unreachable error=%s", exc)
             return None
         if response.status_code != 200:
+            # Supabase refused the credentials (its own rate limit, 429, is no guess of ours)
+            if self._throttle and 400 <= response.status_code < 500 and response.status_code != 429:
+                self._throttle.failed(email)
             return None
         try:
             identity = self._verifier.verify(response.json()["access_token"])
         except (Unauthenticated, KeyError, ValueError):
             return None
+        if self._throttle:
+            self._throttle.succeeded(email)
         self._identities[email] = identity
         return identity
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from core.errors import GeneratorUnavailable
 from core.generators.base import GenerationRequest, ResultSink
+from core.logsafe import safe
 from core.worker_contract.messages import DispatchRequest
 from core.worker_contract.webhooks import SignedRequestAuth
 
@@ -95,7 +96,7 @@ class RemoteWorkerDispatcher:
                 problem = f"GPU worker refused the job ({response.status_code}): {response.text[:500]}"
                 if response.status_code < 500:
                     raise GeneratorUnavailable(problem)
-            log.warning("dispatch attempt failed job_id=%s attempt=%s error=%s", request.job_id, attempt, problem)
+            log.warning("dispatch attempt failed job_id=%s attempt=%s error=%s", request.job_id, attempt, safe(problem))
         raise GeneratorUnavailable(f"{problem} (after {self._max_attempts} attempts)")
 
     def close(self) -> None:

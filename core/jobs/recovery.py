@@ -20,6 +20,7 @@ from datetime import datetime
 
 from core.jobs import Job, JobStore
 from core.jobs.service import GenerationService
+from core.logsafe import safe
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class JobRecovery:
         return report
 
     def _reaped(self, job: Job) -> None:
-        log.warning("job reaped job_id=%s error=%s", job.id, job.error)
+        log.warning("job reaped job_id=%s error=%s", job.id, safe(job.error))
         self._service.results.discard_image(job)
 
 

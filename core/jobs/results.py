@@ -8,6 +8,7 @@ import logging
 from core.errors import InvalidRequest, InvalidTransition, StorageError
 from core.generators.base import GenerationOutcome
 from core.imaging.png_check import check_png
+from core.logsafe import safe
 from core.jobs import Job, JobStatus, JobStore
 from core.storage import ObjectStore, image_key
 
@@ -52,7 +53,7 @@ class OutcomeApplier:
                 self._complete(job, outcome)
             else:
                 self._jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message")
-                log.info("job failed job_id=%s error=%s", job.id, outcome.error)
+                log.info("job failed job_id=%s error=%s", job.id, safe(outcome.error))
         except InvalidTransition:
             # another process or delivery finished it between our read and our write
             if self._jobs.get(job.id).status is target:

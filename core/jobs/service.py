@@ -33,6 +33,7 @@ from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.stored import StoredPrintFile, store_print_file
 from core.storage import ObjectStore
+from core.logsafe import safe
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ class GenerationService:
             ),
             self._quotas,
         )
-        log.info("job created job_id=%s user_id=%s style=%s product=%s", job.id, user_id, job.style, job.product)
+        log.info("job created job_id=%s user_id=%s style=%s product=%s", job.id, safe(user_id), job.style, job.product)
         return job
 
     def dispatch(self, job_id: str) -> Job:
@@ -192,7 +193,7 @@ class GenerationService:
         try:
             job = self.jobs.mark_processing(job_id)
         except InvalidTransition as exc:
-            log.info("dispatch skipped job_id=%s status=%s", job_id, exc.current)
+            log.info("dispatch skipped job_id=%s status=%s", safe(job_id), exc.current)
             return self.jobs.get(job_id)
         return self.hand_over(job)
 
@@ -217,7 +218,7 @@ class GenerationService:
         try:
             self.generator.submit(request, self)
         except GeneratorUnavailable as exc:
-            log.warning("dispatch failed job_id=%s error=%s", job.id, exc)
+            log.warning("dispatch failed job_id=%s error=%s", job.id, safe(exc))
             return self._fail_quietly(job.id, str(exc))
         return job
 

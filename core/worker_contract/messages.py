@@ -59,9 +59,14 @@ class DispatchAccepted(BaseModel):
     queue_depth: int
 
 
+# what the jobs table's integer columns hold (Postgres integer): a larger number in a
+# signed webhook is refused, not a database overflow (500)
+MAX_INT32 = 2**31 - 1
+
+
 class WebhookProgress(BaseModel):
-    step: int = Field(ge=0)
-    total: int = Field(ge=1)
+    step: int = Field(ge=0, le=MAX_INT32)
+    total: int = Field(ge=1, le=MAX_INT32)
 
 
 class WebhookPayload(BaseModel):
@@ -71,7 +76,7 @@ class WebhookPayload(BaseModel):
     status: Literal["processing", "completed", "failed"]
     image_base64: str | None = None
     error: str | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
     timings: dict[str, float] | None = None
     progress: WebhookProgress | None = None
 

@@ -125,5 +125,5 @@ def verify_webhook(secret: str, body: bytes, headers: dict[str, str]) -> Webhook
     verify_signature(secret, body, headers)
     try:
         return WebhookPayload.model_validate(json.loads(body))
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, ValidationError, RecursionError) as exc:
         raise InvalidRequest(f"webhook body is not a valid result: {exc}") from exc

@@ -51,3 +51,12 @@ CREATE TABLE IF NOT EXISTS tenkaigen_users (
     is_admin       INTEGER NOT NULL DEFAULT 0,
     created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
 );
+
+-- The twin of sql/030_login_throttle.sql: failed sign-ins per account (hashed name) and per
+-- client address, so every process throttles password guessing the same. Times are epoch seconds.
+CREATE TABLE IF NOT EXISTS login_failures (
+    key              TEXT PRIMARY KEY,
+    failures         INTEGER NOT NULL CHECK (failures >= 0),
+    locked_until     REAL    NOT NULL DEFAULT 0,
+    last_failure_at  REAL    NOT NULL
+);

@@ -45,7 +45,7 @@ def accounts(request, tmp_path) -> Iterator[AccountStore]:
     store.close()
     # the session database is shared: an account left there would switch later apps to sign-in
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE tenkaigen_users")
+        conn.execute("TRUNCATE tenkaigen_users, login_failures")
 
 
 def test_an_account_authenticates_with_its_password_only(accounts):

@@ -42,6 +42,7 @@ class FakeGoTrue:
         self.kid = uuid.uuid4().hex[:8]
         self.users = users or {}  # email -> (password, sub)
         self.jwks_fetches = 0
+        self.password_grants = 0
 
     def token(self, **claims: Any) -> str:
         return jwt.encode(supabase_claims(**claims), self.key, algorithm="RS256", headers={"kid": self.kid})
@@ -60,6 +61,7 @@ class FakeGoTrue:
         async def password_grant(request: Request) -> JSONResponse:
             if request.query_params.get("grant_type") != "password" or not request.headers.get("apikey"):
                 return JSONResponse({"error": "invalid_request"}, status_code=400)
+            self.password_grants += 1
             body = await request.json()
             known = self.users.get(body.get("email", ""))
             if known is None or known[0] != body.get("password"):
