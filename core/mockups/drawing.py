@@ -1,4 +1,4 @@
-"""Pillow drawing primitives for the mockups: smooth paths, anti-aliased masks, gradients.
+"""Pillow drawing primitives for the mockups: smooth paths, anti-aliased masks, painting.
 
 Coordinates are fractions of the square canvas (0..1), so every product is drawn once
 per preview size. ImageDraw does not anti-alias, so masks are drawn at SUPERSAMPLE times
@@ -7,30 +7,16 @@ the size and reduced.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
+from PIL import Image, ImageDraw
 
-RGB = tuple[int, int, int]
+from core.imaging.colour import RGB
+
 Point = tuple[float, float]
 Box = tuple[int, int, int, int]
 
 SUPERSAMPLE = 3
-
-
-def hex_rgb(color: str) -> RGB:
-    value = color.lstrip("#")
-    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
-
-
-def mix(a: RGB, b: RGB, t: float) -> RGB:
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
-
-
-def luminance(color: RGB) -> float:
-    r, g, b = color
-    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
 
 
 def quad(p0: Point, c: Point, p1: Point, steps: int = 12) -> list[Point]:
@@ -69,55 +55,20 @@ def rounded_mask(size: int, box: tuple[float, float, float, float], radius: floa
     return mask(size, lambda d, s: d.rounded_rectangle([v * s for v in box], radius=radius * s, fill=255))
 
 
-def blur(image: Image.Image, radius: float) -> Image.Image:
-    """A wide Gaussian blur, done at a quarter of the size where the radius allows it."""
-    if radius < 8:
-        return image.filter(ImageFilter.GaussianBlur(radius))
-    small = image.resize((max(1, image.width // 4), max(1, image.height // 4)), Image.Resampling.BOX)
-    return small.filter(ImageFilter.GaussianBlur(radius / 4)).resize(image.size, Image.Resampling.BILINEAR)
-
-
-def drop_shadow(shape: Image.Image, offset: tuple[float, float], radius: float, opacity: float) -> Image.Image:
-    """The shadow a shape casts: its mask moved, blurred and scaled to `opacity` (0..1)."""
-    dx, dy = round(offset[0]), round(offset[1])
-    moved = ImageChops.offset(shape, dx, dy)
-    return blur(moved, radius).point(lambda v: round(v * opacity))
-
-
-def vertical_gradient(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:
-    ramp = Image.linear_gradient("L").resize(size, Image.Resampling.BILINEAR)
-    return ImageOps.colorize(ramp, black=top, white=bottom)
-
-
-def horizontal_profile(size: tuple[int, int], profile: Callable[[float], float]) -> Image.Image:
-    """An L image whose columns follow `profile(t)` (t from 0 at the left to 1 at the right, values 0..255)."""
-    width, height = size
-    row = Image.new("L", (width, 1))
-    row.putdata([max(0, min(255, round(profile(x / max(1, width - 1))))) for x in range(width)])
-    return row.resize(size, Image.Resampling.NEAREST)
-
-
-def cylinder_profile(dark: float, highlight_at: float = 0.3) -> Callable[[float], float]:
-    """Lighting across a cylinder seen from the front: darker towards both edges."""
-
-    def shade(t: float) -> float:
-        angle = (t - 0.5) * math.pi
-        lit = max(0.0, math.cos(angle - (highlight_at - 0.5) * 0.6)) ** 0.6
-        return 255 * (1 - dark + dark * lit)
-
-    return shade
-
-
 def paint(canvas: Image.Image, color: RGB | Image.Image, shape: Image.Image) -> None:
     """Fill `shape` (an L mask the size of the canvas) with a colour or an image."""
     fill = Image.new("RGB", canvas.size, color) if isinstance(color, tuple) else color
     canvas.paste(fill, (0, 0), shape)
 
 
-def shade_layer(size: int, strokes: Sequence[tuple[Sequence[Point], float, int]], radius: float) -> Image.Image:
-    """A soft L shading layer (255 = unchanged): each stroke is (points, width, darkness 0..255)."""
-    layer = Image.new("L", (size, size), 255)
-    d = ImageDraw.Draw(layer)
-    for points, width, darkness in strokes:
-        d.line([(x * size, y * size) for x, y in points], fill=255 - darkness, width=max(1, round(width * size)), joint="curve")
-    return blur(layer, radius * size)
+def draw_lines(canvas: Image.Image, size: int, color: RGB, lines: list[tuple[list[Point], float]]) -> None:
+    """Anti-aliased polylines, each (points, width) in unit coordinates."""
+    for points, width in lines:
+        line = mask(size, lambda d, s, p=points, w=width: d.line([(x * s, y * s) for x, y in p], fill=255, width=max(1, round(w * s)), joint="curve"))
+        paint(canvas, color, line)
+
+
+def smooth_rgba(layer: Image.Image) -> Image.Image:
+    """Softens the hard edges of an RGBA layer drawn at 1x (a light anti-aliasing pass)."""
+    big = layer.resize((layer.width * 2, layer.height * 2), Image.Resampling.BILINEAR)
+    return big.resize(layer.size, Image.Resampling.BOX)

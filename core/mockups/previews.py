@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from core.mockups.drawing import SUPERSAMPLE, hex_rgb
+from core.imaging.colour import hex_rgb
+from core.imaging.fonts import load_font
+from core.imaging.png import encode_png
+from core.mockups.drawing import SUPERSAMPLE
 
 TILE_COLORS = {
     "pending": ("#e9e4f5", "#5b4a8b"),
@@ -14,7 +17,6 @@ TILE_COLORS = {
     "failed": ("#fbe4e4", "#9b2c2c"),
     "canceled": ("#ecebe8", "#5f5b55"),
 }
-FONT_CANDIDATES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 
 def render_swatch(palette: list[str], width: int = 60, height: int = 24) -> bytes:
@@ -33,7 +35,7 @@ def render_swatch(palette: list[str], width: int = 60, height: int = 24) -> byte
     swatch = bands.convert("RGBA")
     ImageDraw.Draw(swatch).rounded_rectangle([0, 0, w - 1, h - 1], radius=h * 0.3, outline=(0, 0, 0, 60), width=SUPERSAMPLE)
     swatch.putalpha(shape)
-    return _png(swatch.resize((width, height), Image.Resampling.BOX))
+    return encode_png(swatch.resize((width, height), Image.Resampling.BOX))
 
 
 def render_thumbnail(png: bytes, side: int = 320) -> bytes:
@@ -55,23 +57,9 @@ def render_status_tile(status: str, caption: str, side: int = 320) -> bytes:
     background, ink = (hex_rgb(c) for c in TILE_COLORS.get(status, TILE_COLORS["canceled"]))
     tile = Image.new("RGB", (side, side), background)
     draw = ImageDraw.Draw(tile)
-    title = _font(side // 9)
-    small = _font(side // 20)
+    title = load_font(side // 9)
+    small = load_font(side // 20)
     draw.text((side / 2, side * 0.45), status.upper(), fill=ink, font=title, anchor="mm")
     draw.text((side / 2, side * 0.62), caption[:40], fill=ink, font=small, anchor="mm")
-    return _png(tile)
+    return encode_png(tile)
 
-
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for candidate in FONT_CANDIDATES:
-        try:
-            return ImageFont.truetype(candidate, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size)
-
-
-def _png(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()

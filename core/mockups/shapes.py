@@ -9,53 +9,43 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
 from PIL import Image, ImageChops, ImageDraw
 
 from core.catalog import Product
+from core.imaging.colour import RGB, hex_rgb, luminance, mix
+from core.imaging.gradients import horizontal_profile, vertical_gradient
+from core.mockups.compositing import MockupTemplate, cylinder_warp
 from core.mockups.drawing import (
-    RGB,
     Box,
-    blur,
-    cylinder_profile,
-    drop_shadow,
-    hex_rgb,
-    horizontal_profile,
-    luminance,
+    draw_lines,
     mask,
     mirrored,
-    mix,
     paint,
     polygon_mask,
     quad,
     rounded_mask,
-    shade_layer,
+    smooth_rgba,
     unit_box,
-    vertical_gradient,
 )
-
-Warp = Callable[[Image.Image, tuple[int, int]], Image.Image]
-Finish = Callable[[Image.Image, Image.Image], None]
+from core.mockups.shading import (
+    as_rgb,
+    cylinder_profile,
+    diagonal_gloss,
+    fabric_stroke_strength,
+    light_from_top,
+    mirror_strokes,
+    put_shadow,
+    shade_layer,
+    shaded_fill,
+    soft_blur,
+    soften,
+    weave,
+)
 
 BACKDROP_TOP = hex_rgb("#efede9")
 BACKDROP_BOTTOM = hex_rgb("#d5d0c7")
-
-
-@dataclass(frozen=True)
-class MockupTemplate:
-    """A product drawn without its print, and how a design is laid into it."""
-
-    backdrop: Image.Image  # RGB canvas: background and product
-    box: Box  # where the print goes, in canvas pixels
-    shade: Image.Image | None = None  # RGB, box-sized, multiplied into the print (white = unchanged)
-    gloss: Image.Image | None = None  # RGB, box-sized, screened onto the print (black = unchanged)
-    clip: Image.Image | None = None  # L, box-sized: which print pixels show
-    overlay: Image.Image | None = None  # RGBA canvas drawn over the print (camera, handle)
-    warp: Warp | None = None  # lays the design into the box instead of a flat crop (mug)
-    finish: Finish | None = None  # draws what depends on the design besides the box (canvas edges)
-    angle: float = 0.0  # the print turned by this many degrees about the box centre (sticker)
 
 
 def template_for(product: Product, size: int) -> MockupTemplate:
@@ -69,7 +59,6 @@ def _template(shape: str, base_color: str, aspect: float, size: int) -> MockupTe
     return SHAPES[shape](hex_rgb(base_color), aspect, size)
 
 
-# --- shared pieces ---------------------------------------------------------------------------
 def _backdrop(size: int) -> Image.Image:
     return vertical_gradient((size, size), BACKDROP_TOP, BACKDROP_BOTTOM)
 
@@ -81,42 +70,6 @@ def _fit(center: tuple[float, float], room: tuple[float, float], aspect: float, 
     h = w / aspect
     cx, cy = center
     return unit_box((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), size)
-
-
-def _crop(image: Image.Image, box: Box) -> Image.Image:
-    return image.crop(box)
-
-
-def _as_rgb(layer: Image.Image) -> Image.Image:
-    return Image.merge("RGB", (layer, layer, layer))
-
-
-def _soften(shade: Image.Image, keep: float) -> Image.Image:
-    """Shading with only `keep` (0..1) of its darkness, for a print lying on the surface."""
-    return shade.point(lambda v: round(255 - (255 - v) * keep))
-
-
-def _put_shadow(canvas: Image.Image, shape: Image.Image, size: int, drop: float = 0.014, radius: float = 0.022, opacity: float = 0.33) -> None:
-    shadow = drop_shadow(shape, (0, drop * size), radius * size, opacity)
-    paint(canvas, (40, 34, 28), shadow)
-
-
-def _shaded_fill(size: int, color: RGB, shade: Image.Image) -> Image.Image:
-    return ImageChops.multiply(Image.new("RGB", (size, size), color), _as_rgb(shade))
-
-
-def _light_from_top(size: int, strength: int) -> Image.Image:
-    """L layer: a little darker towards the bottom, like a soft key light above."""
-    return Image.linear_gradient("L").resize((size, size)).point(lambda v: 255 - round(v * strength / 255))
-
-
-def _mirror_strokes(strokes: list[tuple[list[tuple[float, float]], float, int]]) -> list[tuple[list[tuple[float, float]], float, int]]:
-    return [*strokes, *[([(1 - x, y) for x, y in pts], w, d) for pts, w, d in strokes]]
-
-
-def _fabric_stroke_strength(color: RGB) -> float:
-    """Folds show less on dark fabric, where multiply has little left to darken."""
-    return 1.0 if luminance(color) > 0.5 else 1.6
 
 
 # --- t-shirt ----------------------------------------------------------------------------
@@ -137,34 +90,28 @@ TSHIRT_NECK_RIGHT = [(0.5, 0.128), *quad((0.5, 0.128), (0.545, 0.128), (0.58, 0.
 def tshirt(color: RGB, aspect: float, size: int) -> MockupTemplate:
     canvas = _backdrop(size)
     body = polygon_mask(size, mirrored(TSHIRT_RIGHT))
-    _put_shadow(canvas, body, size)
-    k = _fabric_stroke_strength(color)
-    strokes = _mirror_strokes([
+    put_shadow(canvas, body, size)
+    k = fabric_stroke_strength(color)
+    strokes = mirror_strokes([
         ([(0.74, 0.37), (0.745, 0.86)], 0.05, round(44 * k)),
         ([(0.74, 0.37), (0.66, 0.47)], 0.02, round(40 * k)),
         ([(0.745, 0.185), (0.82, 0.36)], 0.03, round(20 * k)),
         ([(0.63, 0.58), (0.60, 0.84)], 0.024, round(18 * k)),
         ([(0.44, 0.64), (0.47, 0.80)], 0.02, round(10 * k)),
     ])
-    shade = ImageChops.multiply(shade_layer(size, strokes, 0.018), _light_from_top(size, 26))
-    paint(canvas, _shaded_fill(size, color, shade), body)
+    shade = ImageChops.multiply(shade_layer(size, strokes, 0.018), light_from_top(size, 26))
+    paint(canvas, shaded_fill(size, color, shade), body)
     neck = polygon_mask(size, mirrored(TSHIRT_NECK_RIGHT))
     paint(canvas, mix(color, (0, 0, 0), 0.22), neck)
-    _draw_lines(canvas, size, mix(color, (0, 0, 0), 0.12), [
+    draw_lines(canvas, size, mix(color, (0, 0, 0), 0.12), [
         (quad((0.42, 0.134), (0.43, 0.2), (0.5, 0.202), 10) + quad((0.5, 0.202), (0.57, 0.2), (0.58, 0.134), 10), 0.016),
     ])
-    _draw_lines(canvas, size, mix(color, (0, 0, 0), 0.16), [
+    draw_lines(canvas, size, mix(color, (0, 0, 0), 0.16), [
         ([(0.8885, 0.311), (0.8135, 0.396)], 0.003), ([(0.1115, 0.311), (0.1865, 0.396)], 0.003),
         ([(0.254, 0.848), (0.746, 0.848)], 0.003),
     ])
     box = _fit((0.5, 0.45), (0.30, 0.39), aspect, size)
-    return MockupTemplate(canvas, box, shade=_as_rgb(_soften(_crop(shade, box), 0.85)))
-
-
-def _draw_lines(canvas: Image.Image, size: int, color: RGB, lines: list[tuple[list[tuple[float, float]], float]]) -> None:
-    for points, width in lines:
-        line = mask(size, lambda d, s, p=points, w=width: d.line([(x * s, y * s) for x, y in p], fill=255, width=max(1, round(w * s)), joint="curve"))
-        paint(canvas, color, line)
+    return MockupTemplate(canvas, box, shade=as_rgb(soften(shade.crop(box), 0.85)))
 
 
 # --- hoodie -----------------------------------------------------------------------------
@@ -185,9 +132,9 @@ def hoodie(color: RGB, aspect: float, size: int) -> MockupTemplate:
     body = polygon_mask(size, mirrored(HOODIE_BODY_RIGHT))
     hood = polygon_mask(size, mirrored(HOODIE_HOOD_RIGHT))
     everything = ImageChops.lighter(ImageChops.lighter(sleeves, body), hood)
-    _put_shadow(canvas, everything, size)
-    k = _fabric_stroke_strength(color)
-    strokes = _mirror_strokes([
+    put_shadow(canvas, everything, size)
+    k = fabric_stroke_strength(color)
+    strokes = mirror_strokes([
         ([(0.738, 0.31), (0.76, 0.80)], 0.012, round(60 * k)),
         ([(0.72, 0.33), (0.72, 0.84)], 0.04, round(22 * k)),
         ([(0.80, 0.27), (0.845, 0.55)], 0.025, round(16 * k)),
@@ -195,27 +142,27 @@ def hoodie(color: RGB, aspect: float, size: int) -> MockupTemplate:
         ([(0.27, 0.845), (0.73, 0.845)], 0.008, round(26 * k)),
         ([(0.62, 0.70), (0.59, 0.83)], 0.02, round(14 * k)),
     ])
-    shade = ImageChops.multiply(shade_layer(size, strokes, 0.012), _light_from_top(size, 30))
-    fill = _shaded_fill(size, color, shade)
+    shade = ImageChops.multiply(shade_layer(size, strokes, 0.012), light_from_top(size, 30))
+    fill = shaded_fill(size, color, shade)
     paint(canvas, fill, hood)
     paint(canvas, mix(color, (0, 0, 0), 0.45), polygon_mask(size, mirrored(HOODIE_OPENING_RIGHT)))
     paint(canvas, fill, sleeves)
     paint(canvas, fill, body)
     seam = mix(color, (0, 0, 0), 0.25)
-    _draw_lines(canvas, size, mix(color, (255, 255, 255), 0.10), [
+    draw_lines(canvas, size, mix(color, (255, 255, 255), 0.10), [
         (quad((0.424, 0.126), (0.40, 0.225), (0.5, 0.254), 10) + quad((0.5, 0.254), (0.60, 0.225), (0.576, 0.126), 10), 0.012),
     ])
     pocket = [(0.36, 0.625), (0.64, 0.625), (0.685, 0.80), (0.315, 0.80)]
-    _draw_lines(canvas, size, seam, [
+    draw_lines(canvas, size, seam, [
         ([*pocket, pocket[0]], 0.004),
         ([(0.64, 0.625), (0.67, 0.70), (0.685, 0.80)], 0.004), ([(0.36, 0.625), (0.33, 0.70), (0.315, 0.80)], 0.004),
     ])
     string = mix(color, (255, 255, 255), 0.85) if luminance(color) < 0.5 else mix(color, (0, 0, 0), 0.4)
-    _draw_lines(canvas, size, string, [([(0.472, 0.245), (0.466, 0.36)], 0.008), ([(0.528, 0.245), (0.536, 0.372)], 0.008)])
-    _draw_lines(canvas, size, mix(string, (120, 120, 120), 0.4), [([(0.466, 0.352), (0.465, 0.372)], 0.011),
+    draw_lines(canvas, size, string, [([(0.472, 0.245), (0.466, 0.36)], 0.008), ([(0.528, 0.245), (0.536, 0.372)], 0.008)])
+    draw_lines(canvas, size, mix(string, (120, 120, 120), 0.4), [([(0.466, 0.352), (0.465, 0.372)], 0.011),
                                                                   ([(0.536, 0.364), (0.537, 0.384)], 0.011)])
     box = _fit((0.5, 0.495), (0.34, 0.2), aspect, size)
-    return MockupTemplate(canvas, box, shade=_as_rgb(_soften(_crop(shade, box), 0.8)))
+    return MockupTemplate(canvas, box, shade=as_rgb(soften(shade.crop(box), 0.8)))
 
 
 # --- mug ----------------------------------------------------------------------------------
@@ -232,13 +179,13 @@ def mug(color: RGB, aspect: float, size: int) -> MockupTemplate:
         d.ellipse([x0 * s, (MUG_TOP - MUG_RY) * s, x1 * s, (MUG_TOP + MUG_RY) * s], fill=255),
     ))
     handle = mask(size, lambda d, s: d.ellipse([0.575 * s, 0.33 * s, 0.835 * s, 0.66 * s], outline=255, width=round(0.052 * s)))
-    _put_shadow(canvas, ImageChops.lighter(body, handle), size, drop=0.02, radius=0.03, opacity=0.3)
+    put_shadow(canvas, ImageChops.lighter(body, handle), size, drop=0.02, radius=0.03, opacity=0.3)
     across = horizontal_profile((size, size), lambda t: 255)
     bx0, bx1 = round(x0 * size), round(x1 * size)
     across.paste(horizontal_profile((bx1 - bx0, size), cylinder_profile(0.38)), (bx0, 0))
-    handle_shade = _light_from_top(size, 60)
-    paint(canvas, _shaded_fill(size, color, handle_shade), handle)
-    paint(canvas, _shaded_fill(size, color, across), body)
+    handle_shade = light_from_top(size, 60)
+    paint(canvas, shaded_fill(size, color, handle_shade), handle)
+    paint(canvas, shaded_fill(size, color, across), body)
     gloss_row = horizontal_profile((bx1 - bx0, 1), lambda t: 150 * math.exp(-((t - 0.27) / 0.05) ** 2))
     gloss_full = Image.new("L", (size, size), 0)
     gloss_full.paste(gloss_row.resize((bx1 - bx0, size)), (bx0, 0))
@@ -253,43 +200,11 @@ def mug(color: RGB, aspect: float, size: int) -> MockupTemplate:
     face_w_px = box[2] - box[0]
     print_h_px = round((print_bottom - print_top) * size)
     curve_px = MUG_RY * size
-    shade = _as_rgb(_crop(across, box))
-    gloss = _as_rgb(_crop(gloss_full, box))
-    clip = _crop(body, box)
+    shade = as_rgb(across.crop(box))
+    gloss = as_rgb(gloss_full.crop(box))
+    clip = body.crop(box)
     return MockupTemplate(canvas, box, shade=shade, gloss=gloss, clip=clip,
-                          warp=_cylinder_warp(face_w_px, print_h_px, curve_px, aspect))
-
-
-def _cylinder_warp(face_w: int, print_h: int, curve: float, aspect: float, strips: int = 28) -> Warp:
-    """Wraps the middle of a design around the front half of a cylinder seen from above.
-
-    Columns are spaced by arcsin (the edges turn away), and each column sits lower by the
-    rim ellipse's depth at that point, so horizontal lines curve like the rim does.
-    """
-
-    def warp(design: Image.Image, box_size: tuple[int, int]) -> Image.Image:
-        src_w, src_h = design.size
-        # the visible half of the cylinder shows an arc of pi/2 times the face width
-        visible = min(src_w, src_h * (math.pi / 2 * face_w) / print_h / 1.0)
-        visible = min(visible, src_w, src_h * aspect)
-        center = src_w / 2
-        k = src_h / print_h
-        mesh = []
-        for i in range(strips):
-            xa, xb = face_w * i / strips, face_w * (i + 1) / strips
-            quads = []
-            for x in (xa, xb):
-                t = max(-1.0, min(1.0, 2 * x / face_w - 1))
-                sx = center + math.asin(t) / math.pi * visible
-                dy = curve * math.sqrt(max(0.0, 1 - t * t))
-                quads.append((sx, -dy * k, (box_size[1] - dy) * k))
-            (sa, ta, ba), (sb, tb, bb) = quads
-            mesh.append(((round(xa), 0, round(xb), box_size[1]), (sa, ta, sa, ba, sb, bb, sb, tb)))
-        if design.mode != "RGBA":
-            design = design.convert("RGBA")
-        return design.transform(box_size, Image.Transform.MESH, mesh, Image.Resampling.BILINEAR)
-
-    return warp
+                          warp=cylinder_warp(face_w_px, print_h_px, curve_px, aspect))
 
 
 # --- poster -------------------------------------------------------------------------------
@@ -300,29 +215,19 @@ def poster(color: RGB, aspect: float, size: int) -> MockupTemplate:
     bars = [(px0 - 0.018, py0 - 0.02, px1 + 0.018, py0 + 0.012), (px0 - 0.018, py1 - 0.012, px1 + 0.018, py1 + 0.02)]
     sheet = rounded_mask(size, (px0, py0, px1, py1), 0.002)
     hanger = mask(size, lambda d, s: [d.rounded_rectangle([v * s for v in b], radius=0.006 * s, fill=255) for b in bars])
-    _put_shadow(canvas, ImageChops.lighter(sheet, hanger), size, drop=0.016, radius=0.025, opacity=0.35)
-    _draw_lines(canvas, size, (70, 62, 55), [([(px0 + 0.05, py0 - 0.02), (0.5, 0.045), (px1 - 0.05, py0 - 0.02)], 0.003)])
+    put_shadow(canvas, ImageChops.lighter(sheet, hanger), size, drop=0.016, radius=0.025, opacity=0.35)
+    draw_lines(canvas, size, (70, 62, 55), [([(px0 + 0.05, py0 - 0.02), (0.5, 0.045), (px1 - 0.05, py0 - 0.02)], 0.003)])
     paint(canvas, (60, 55, 50), mask(size, lambda d, s: d.ellipse([0.492 * s, 0.037 * s, 0.508 * s, 0.053 * s], fill=255)))
     paint(canvas, color, sheet)
     wood = vertical_gradient((size, size), hex_rgb("#9a7350"), hex_rgb("#5f4330"))
     box = unit_box((px0, py0, px1, py1), size)
-    under_bar = _light_from_top(size, 0)
+    under_bar = light_from_top(size, 0)
     ImageDraw.Draw(under_bar).rectangle([0, 0, size, round((py0 + 0.012) * size) + 3], fill=222)
-    shade = _as_rgb(_crop(ImageChops.multiply(blur(under_bar, 0.008 * size), _light_from_top(size, 14)), box))
-    gloss = _diagonal_gloss(box, 34)
+    shade = as_rgb(ImageChops.multiply(soft_blur(under_bar, 0.008 * size), light_from_top(size, 14)).crop(box))
+    gloss = diagonal_gloss(box, 34)
     overlay = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     overlay.paste(wood.convert("RGBA"), (0, 0), hanger)
     return MockupTemplate(canvas, box, shade=shade, gloss=gloss, overlay=overlay)
-
-
-def _diagonal_gloss(box: Box, strength: int, at: float = 0.3, width: float = 0.22) -> Image.Image:
-    """RGB, box-sized: a soft band of light across the print, top left to bottom right."""
-    w, h = box[2] - box[0], box[3] - box[1]
-    side = int(math.hypot(w, h)) + 2
-    band = horizontal_profile((side, side), lambda t: strength * math.exp(-((t - at) / width) ** 2))
-    band = band.rotate(-35, resample=Image.Resampling.BILINEAR, expand=False)
-    left, top = (side - w) // 2, (side - h) // 2
-    return _as_rgb(band.crop((left, top, left + w, top + h)))
 
 
 # --- canvas (gallery-wrapped) ---------------------------------------------------------------
@@ -337,7 +242,7 @@ def canvas_print(color: RGB, aspect: float, size: int) -> MockupTemplate:
     side = [(fx1, fy0), (fx1 + d, fy0 + d * 0.5), (fx1 + d, fy1 + d * 0.5), (fx1, fy1)]
     bottom = [(fx0, fy1), (fx1, fy1), (fx1 + d, fy1 + d * 0.5), (fx0 + d, fy1 + d * 0.5)]
     whole = polygon_mask(size, [(fx0, fy0), (fx1, fy0), (fx1 + d, fy0 + d * 0.5), (fx1 + d, fy1 + d * 0.5), (fx0 + d, fy1 + d * 0.5), (fx0, fy1)])
-    _put_shadow(canvas, whole, size, drop=0.02, radius=0.03, opacity=0.38)
+    put_shadow(canvas, whole, size, drop=0.02, radius=0.03, opacity=0.38)
     paint(canvas, color, whole)
     side_mask, bottom_mask = polygon_mask(size, side), polygon_mask(size, bottom)
     depth_px = round(d * size)
@@ -354,15 +259,9 @@ def canvas_print(color: RGB, aspect: float, size: int) -> MockupTemplate:
         target.paste(ImageChops.multiply(low, Image.new("RGB", low.size, (190, 190, 190))), (face[0], face[3]),
                      bottom_mask.crop((face[0], face[3], face[0] + face_w + depth_px, face[3] + depth_px // 2 + 1)))
 
-    texture = _weave(size, 10)
-    shade = _as_rgb(ImageChops.multiply(_crop(texture, face), _crop(_light_from_top(size, 16), face)))
-    return MockupTemplate(canvas, face, shade=shade, gloss=_diagonal_gloss(face, 18), finish=wrap_edges)
-
-
-def _weave(size: int, strength: int) -> Image.Image:
-    """L layer: a faint canvas/fabric grain (255 = unchanged)."""
-    noise = Image.effect_noise((size, size), 40).point(lambda v: 255 - round(abs(v - 128) / 128 * strength))
-    return noise
+    texture = weave(size, 10)
+    shade = as_rgb(ImageChops.multiply(texture.crop(face), light_from_top(size, 16).crop(face)))
+    return MockupTemplate(canvas, face, shade=shade, gloss=diagonal_gloss(face, 18), finish=wrap_edges)
 
 
 # --- phone case -----------------------------------------------------------------------------
@@ -372,13 +271,13 @@ def phone(color: RGB, aspect: float, size: int) -> MockupTemplate:
     cx0, cy0, cx1, cy1 = (v / size for v in case)
     radius = (cx1 - cx0) * 0.16
     body = rounded_mask(size, (cx0, cy0, cx1, cy1), radius)
-    _put_shadow(canvas, body, size, drop=0.018, radius=0.028, opacity=0.4)
+    put_shadow(canvas, body, size, drop=0.018, radius=0.028, opacity=0.4)
     rim = vertical_gradient((size, size), mix(color, (255, 255, 255), 0.12), color)
     paint(canvas, rim, body)
     inset = 0.011
     inner = (cx0 + inset, cy0 + inset, cx1 - inset, cy1 - inset)
     box = unit_box(inner, size)
-    clip = _crop(rounded_mask(size, inner, radius - inset), box)
+    clip = rounded_mask(size, inner, radius - inset).crop(box)
     overlay = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     cam = (inner[0] + 0.02, inner[1] + 0.02, inner[0] + 0.02 + 0.15, inner[1] + 0.02 + 0.15)
     draw = ImageDraw.Draw(overlay)
@@ -394,16 +293,10 @@ def phone(color: RGB, aspect: float, size: int) -> MockupTemplate:
     fx, fy = cam[0] + 0.105, cam[1] + 0.025
     draw.ellipse([(fx - 0.008) * s, (fy - 0.008) * s, (fx + 0.008) * s, (fy + 0.008) * s], fill=(245, 236, 200, 255))
     draw.rounded_rectangle([cx1 * s - 1, 0.27 * s, cx1 * s + 0.006 * s, 0.35 * s], radius=0.003 * s, fill=(*mix(color, (0, 0, 0), 0.3), 255))
-    overlay = _smooth_rgba(overlay)
-    gloss = _diagonal_gloss(box, 46, at=0.26, width=0.12)
-    shade = _as_rgb(_crop(horizontal_profile((size, size), lambda t: 255 - 22 * abs(t - 0.45)), box))
+    overlay = smooth_rgba(overlay)
+    gloss = diagonal_gloss(box, 46, at=0.26, width=0.12)
+    shade = as_rgb(horizontal_profile((size, size), lambda t: 255 - 22 * abs(t - 0.45)).crop(box))
     return MockupTemplate(canvas, box, shade=shade, gloss=gloss, clip=clip, overlay=overlay)
-
-
-def _smooth_rgba(layer: Image.Image) -> Image.Image:
-    """Softens the hard edges of an RGBA layer drawn at 1x (a light anti-aliasing pass)."""
-    big = layer.resize((layer.width * 2, layer.height * 2), Image.Resampling.BILINEAR)
-    return big.resize(layer.size, Image.Resampling.BOX)
 
 
 # --- tote bag -----------------------------------------------------------------------------
@@ -414,22 +307,22 @@ def tote(color: RGB, aspect: float, size: int) -> MockupTemplate:
     back_strap = mask(size, lambda d, s: d.arc([0.335 * s, 0.095 * s, 0.665 * s, 0.62 * s], 180, 360, fill=255, width=round(0.034 * s)))
     front_strap = mask(size, lambda d, s: d.arc([0.305 * s, 0.075 * s, 0.695 * s, 0.64 * s], 180, 360, fill=255, width=round(0.036 * s)))
     straps_down = mask(size, lambda d, s: [d.rectangle([x * s, 0.34 * s, (x + 0.036) * s, 0.40 * s], fill=255) for x in (0.305, 0.659)])
-    _put_shadow(canvas, ImageChops.lighter(body, front_strap), size, drop=0.016, radius=0.026, opacity=0.3)
-    grain = ImageChops.multiply(_weave(size, 16), _light_from_top(size, 22))
+    put_shadow(canvas, ImageChops.lighter(body, front_strap), size, drop=0.016, radius=0.026, opacity=0.3)
+    grain = ImageChops.multiply(weave(size, 16), light_from_top(size, 22))
     folds = shade_layer(size, [([(0.2, 0.36), (0.23, 0.92)], 0.04, 22), ([(0.8, 0.36), (0.77, 0.92)], 0.04, 22),
                                ([(0.2, 0.905), (0.8, 0.905)], 0.02, 16)], 0.02)
     shade = ImageChops.multiply(grain, folds)
-    fill = _shaded_fill(size, color, shade)
+    fill = shaded_fill(size, color, shade)
     paint(canvas, mix(color, (0, 0, 0), 0.22), back_strap)
     paint(canvas, fill, body)
     paint(canvas, fill, front_strap)
     paint(canvas, fill, straps_down)
     stitch = mix(color, (0, 0, 0), 0.2)
-    _draw_lines(canvas, size, stitch, [([(0.19, 0.368), (0.81, 0.368)], 0.003)])
+    draw_lines(canvas, size, stitch, [([(0.19, 0.368), (0.81, 0.368)], 0.003)])
     for x in (0.305, 0.659):
-        _draw_lines(canvas, size, stitch, [([(x + 0.004, 0.372), (x + 0.032, 0.372), (x + 0.032, 0.396), (x + 0.004, 0.396), (x + 0.004, 0.372)], 0.0025)])
+        draw_lines(canvas, size, stitch, [([(x + 0.004, 0.372), (x + 0.032, 0.372), (x + 0.032, 0.396), (x + 0.004, 0.396), (x + 0.004, 0.372)], 0.0025)])
     box = _fit((0.5, 0.655), (0.44, 0.44), aspect, size)
-    return MockupTemplate(canvas, box, shade=_as_rgb(_soften(_crop(shade, box), 0.9)))
+    return MockupTemplate(canvas, box, shade=as_rgb(soften(shade.crop(box), 0.9)))
 
 
 # --- sticker -------------------------------------------------------------------------------
@@ -442,12 +335,12 @@ def sticker(color: RGB, aspect: float, size: int) -> MockupTemplate:
     ox0, oy0, ox1, oy1 = (v / size for v in outer)
     border = 0.03
     vinyl = rounded_mask(size, (ox0, oy0, ox1, oy1), 0.075).rotate(STICKER_ANGLE, resample=Image.Resampling.BICUBIC)
-    _put_shadow(canvas, vinyl, size, drop=0.012, radius=0.018, opacity=0.35)
+    put_shadow(canvas, vinyl, size, drop=0.012, radius=0.018, opacity=0.35)
     paint(canvas, color, vinyl)
     inner = (ox0 + border, oy0 + border, ox1 - border, oy1 - border)
     box = unit_box(inner, size)
-    clip = _crop(rounded_mask(size, inner, 0.05), box)
-    return MockupTemplate(canvas, box, gloss=_diagonal_gloss(box, 40, at=0.35, width=0.16), clip=clip,
+    clip = rounded_mask(size, inner, 0.05).crop(box)
+    return MockupTemplate(canvas, box, gloss=diagonal_gloss(box, 40, at=0.35, width=0.16), clip=clip,
                           angle=STICKER_ANGLE)
 
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageCms, ImageFilter, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from core.catalog import Product
+from core.imaging.png import encode_png, srgb_profile
 
 BACKGROUND_TOLERANCE = 48.0  # RGB distance still counted as background
 SOFT_EDGE = 24.0  # the last part of the tolerance becomes partial alpha
@@ -99,11 +99,6 @@ def fit_to_print_area(image: Image.Image, size: tuple[int, int], fit: str, pad: 
     return ImageOps.pad(image, size, method=Image.Resampling.LANCZOS, color=pad)
 
 
-@lru_cache(maxsize=1)
-def srgb_profile() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-
-
 def render_print_file(png: bytes, product: Product) -> PrintFile:
     """The print-ready PNG of a generated design for `product`."""
     with Image.open(io.BytesIO(png)) as opened:
@@ -115,9 +110,5 @@ def render_print_file(png: bytes, product: Product) -> PrintFile:
         source, pad = design, tuple(int(c) for c in background_colour(np.asarray(design)))
     width, height = product.print_size_px
     fitted = fit_to_print_area(source, (width, height), product.print_fit, pad)
-    buffer = io.BytesIO()
-    fitted.save(
-        buffer, format="PNG", dpi=(product.dpi, product.dpi), icc_profile=srgb_profile(),
-        compress_level=PNG_COMPRESS_LEVEL,
-    )
-    return PrintFile(buffer.getvalue(), width, height, product.dpi, background_removed=cutout is not None)
+    encoded = encode_png(fitted, compress_level=PNG_COMPRESS_LEVEL, dpi=product.dpi, icc_profile=srgb_profile())
+    return PrintFile(encoded, width, height, product.dpi, background_removed=cutout is not None)

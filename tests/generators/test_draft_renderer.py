@@ -9,10 +9,11 @@ import pytest
 from PIL import Image, ImageStat
 
 from core.catalog import load_catalog
-from core.generators.draft_art import fonts, render_draft
-from core.generators.draft_art.colour import COLOUR_WORDS
-from core.parsing.models import ParsedPrompt
+from core.generators.draft_art import render_draft
+from core.imaging import fonts
+from core.imaging.colour import COLOUR_WORDS
 from core.imaging.png_check import PNG_SIGNATURE, check_png
+from core.parsing.models import ParsedPrompt
 
 STYLES = load_catalog().styles
 SMALL = (320, 400)  # small canvases keep the suite fast; layout scales with the size

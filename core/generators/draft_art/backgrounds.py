@@ -12,11 +12,11 @@ from collections.abc import Callable
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from core.generators.draft_art.colour import BLACK, WHITE, luminance, mix
 from core.generators.draft_art.geometry import Size, circle_box, inset_box, pixel_size, reduced
-from core.generators.draft_art.gradients import radial_gradient, vertical_gradient
-from core.generators.draft_art.masks import blurred, faded
 from core.generators.draft_art.palette import Scheme
+from core.imaging.colour import BLACK, WHITE, luminance, mix
+from core.imaging.gradients import radial_gradient, vertical_gradient, vertical_ramp
+from core.imaging.masks import blurred, faded
 
 Background = Callable[[Size, Scheme, random.Random, tuple[int, int]], Image.Image]
 
@@ -162,7 +162,7 @@ def _seigaiha(size: Size, scheme: Scheme, rng: random.Random, focus: tuple[int, 
             for k in range(4):
                 # filled first so each scale hides the ones behind it
                 draw.ellipse(circle_box(x, y, r - k * (r / 4)), fill=0, outline=255, width=ring)
-    fade = Image.linear_gradient("L").resize(size, Image.Resampling.BILINEAR)  # stronger towards the bottom
+    fade = vertical_ramp(size)  # stronger towards the bottom
     canvas.paste(mix(scheme.ground, scheme.accents[0], 0.5), (0, 0), ImageChops.multiply(waves, fade))
     return canvas
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from core.generators.draft_art.fonts import load_font
+from core.imaging.fonts import load_font
 
 LABEL = "DRAFT"
 PILL_COLOUR = (20, 20, 24)

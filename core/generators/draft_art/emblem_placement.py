@@ -7,13 +7,13 @@ import random
 
 from PIL import Image, ImageDraw
 
-from core.generators.draft_art.colour import BLACK, WHITE, mix
 from core.generators.draft_art.emblems import Painter
 from core.generators.draft_art.geometry import Size, pixel_size, reduced
 from core.generators.draft_art.layout import Layout
 from core.generators.draft_art.looks import Look
-from core.generators.draft_art.masks import blurred, faded, grown
 from core.generators.draft_art.palette import Scheme
+from core.imaging.colour import BLACK, WHITE, mix
+from core.imaging.masks import blurred, faded, grown
 
 SUPERSAMPLE = 2  # emblems are drawn at 2x and reduced: ImageDraw does not anti-alias shapes
 

@@ -13,12 +13,12 @@ from functools import partial
 
 from PIL import Image, ImageDraw
 
-from core.generators.draft_art.colour import BLACK, RGB, WHITE, mix, vividness
 from core.generators.draft_art.geometry import Size, circle_box
-from core.generators.draft_art.gradients import radial_gradient, vertical_gradient
-from core.generators.draft_art.masks import blurred
 from core.generators.draft_art.palette import Scheme
 from core.generators.draft_art.shapes import draw_ring, shape_mask
+from core.imaging.colour import BLACK, RGB, WHITE, mix, vividness
+from core.imaging.gradients import radial_gradient, vertical_gradient
+from core.imaging.masks import blurred
 
 Painter = Callable[[Size, str, Scheme, random.Random], tuple[Image.Image, Image.Image]]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from core.generators.draft_art.colour import RGB, WHITE, luminance, mix
 from core.generators.draft_art.geometry import Size, pixel_size, reduced
 from core.generators.draft_art.layout import Layout
 from core.generators.draft_art.looks import Look
-from core.generators.draft_art.masks import blurred
 from core.generators.draft_art.palette import Scheme
 from core.generators.draft_art.typesetting import fit_text, text_mask
+from core.imaging.colour import RGB, WHITE, luminance, mix
+from core.imaging.masks import blurred
 
 MAX_SUBJECT_WORDS = 9
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.generators.draft_art.colour import RGB, WHITE, from_hls, luminance, mix, parse_colour, to_hls
+from core.imaging.colour import RGB, WHITE, from_hls, luminance, mix, parse_colour, to_hls
 
 FALLBACK_PALETTE = ("#264653", "#e76f51", "#f4a261", "#2a9d8f", "#f1faee")
 NEAR_BLACK: RGB = (10, 8, 16)

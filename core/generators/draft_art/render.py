@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import random
-
-from PIL import Image
 
 from core.generators.draft_art.backgrounds import BACKGROUNDS
 from core.generators.draft_art.draft_mark import draw_draft_mark
@@ -16,10 +13,12 @@ from core.generators.draft_art.layout import layout_for
 from core.generators.draft_art.lettering import draw_title, title_text
 from core.generators.draft_art.looks import look_for
 from core.generators.draft_art.palette import scheme_from_palette
+from core.imaging.png import encode_png
 from core.parsing.models import ParsedPrompt
 
 MIN_SIDE_PX = 32
 MAX_SIDE_PX = 8192
+PNG_COMPRESS_LEVEL = 2  # a draft is encoded on every request: speed over size
 
 
 def render_draft(brief: ParsedPrompt, palette: list[str], width: int, height: int, seed: int) -> bytes:
@@ -42,16 +41,10 @@ def render_draft(brief: ParsedPrompt, palette: list[str], width: int, height: in
     # 3. the subject as lettering, then the DRAFT mark
     draw_title(canvas, title_text(brief.subject, look), layout, look, scheme)
     draw_draft_mark(canvas)
-    return _encode(canvas)
+    return encode_png(canvas, compress_level=PNG_COMPRESS_LEVEL)
 
 
 def _check_inputs(width: int, height: int) -> None:
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int) or not MIN_SIDE_PX <= value <= MAX_SIDE_PX:
             raise ValueError(f"{name} must be an int between {MIN_SIDE_PX} and {MAX_SIDE_PX}, got {value!r}")
-
-
-def _encode(canvas: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG", compress_level=2)
-    return buffer.getvalue()

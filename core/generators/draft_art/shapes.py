@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PIL import Image, ImageChops, ImageDraw
 
-from core.generators.draft_art.colour import RGB
 from core.generators.draft_art.geometry import Size, inset_box
+from core.imaging.colour import RGB
 
 
 def shape_mask(size: Size, shape: str, inset: float = 0.0) -> Image.Image:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from core.generators.draft_art.fonts import Font, line_height, line_top, load_font
 from core.generators.draft_art.geometry import Size
+from core.imaging.fonts import Font, line_height, line_top, load_font
 
 MIN_FONT_PX = 6
 

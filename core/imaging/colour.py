@@ -59,6 +59,14 @@ def parse_colour(value: str) -> RGB | None:
     return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
 
 
+def hex_rgb(value: str) -> RGB:
+    """The colour of a hex code or colour word, for values the catalog guarantees; ValueError otherwise."""
+    colour = parse_colour(value)
+    if colour is None:
+        raise ValueError(f"not a colour: {value!r}")
+    return colour
+
+
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """The colour `t` of the way from `a` to `b`."""
     return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]

@@ -1,4 +1,4 @@
-"""The lettering font: the first bold TrueType font found on the machine, else Pillow's own."""
+"""The one bold font the renderers draw text with: the first bold TrueType font found on the machine, else Pillow's own."""
 
 from __future__ import annotations
 
