@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "costs", help="storage used and its monthly cost on B2 vs R2",
         description="Storage used under B2_S3_PREFIX, egress estimated as images completed in the last 30 days "
         "× average object size × --views-per-image, and the monthly price on Backblaze B2 and Cloudflare R2 "
-        "with the setup guide's figures.",
+        "at the providers' list prices (core/ops/costs.py).",
     )
     add_user = commands.add_parser(
         "add-user", help="add a local account (sign-in switches on at the next start)",

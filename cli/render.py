@@ -124,7 +124,7 @@ def render_costs(estimate: CostEstimate, usage: StorageUsage, where: str, comple
         f"  = storage {usd(estimate.r2_storage_usd)} + writes {usd(estimate.r2_writes_usd)}; egress free",
         "",
         f"Cheaper at this usage: {cheaper}",
-        f"Prices from the setup guide: B2 ${B2_STORAGE_USD_PER_GB_MONTH}/GB-month, ${B2_EGRESS_USD_PER_GB}/GB egress"
+        f"List prices: B2 ${B2_STORAGE_USD_PER_GB_MONTH}/GB-month, ${B2_EGRESS_USD_PER_GB}/GB egress"
         f" after 3× storage; R2 ${R2_STORAGE_USD_PER_GB_MONTH}/GB-month, ${R2_USD_PER_MILLION_WRITES:.2f} per million writes.",
     ])
 

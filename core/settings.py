@@ -1,7 +1,7 @@
 """Every setting TenkaiGen reads, in one place.
 
-The environment variable names are the seed deployment's (B2_S3_*, MODAL_GENERATE_ENDPOINT,
-GEMINI_API_KEY, TENKAIGEN_WEBHOOK_URL) so an existing env file keeps working. Unset backends
+The environment variable names are those earlier TenkaiGen deployments already use (B2_S3_*,
+MODAL_GENERATE_ENDPOINT, GEMINI_API_KEY, TENKAIGEN_WEBHOOK_URL), so an existing env file keeps working. Unset backends
 fall back to embedded ones: SQLite, a local folder, the local parser and the draft renderer.
 """
 

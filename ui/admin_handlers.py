@@ -60,7 +60,7 @@ def storage_html(report: DashboardReport) -> str:
         tile("b2", usd(costs.b2_monthly_usd), "per month on B2"), tile("r2", usd(costs.r2_monthly_usd), "per month on R2"),
     ]
     note = (f"{cheaper}. Estimate for a month: what is stored now, {report.completed_last_30_days:,} uploads (images "
-            f"completed in the last 30 days), each downloaded once. Prices from the setup guide: B2 "
+            f"completed in the last 30 days), each downloaded once. List prices: B2 "
             f"${B2_STORAGE_USD_PER_GB_MONTH}/GB-month with egress free up to 3× storage; R2 "
             f"${R2_STORAGE_USD_PER_GB_MONTH}/GB-month, ${R2_USD_PER_MILLION_WRITES} per million writes, free egress.")
     return f'<div class="tg-tiles">{"".join(tiles)}</div><p class="tg-note">{html.escape(note)}</p>'

@@ -1,9 +1,8 @@
 """Monthly storage cost on Backblaze B2 and Cloudflare R2, from what is stored and served.
 
-What `python app.py costs` and the admin tab show. The prices are the earlier TenkaiGen
-deployment's setup guide ("TenkaiGen AI Generator - Setup with B2 Storage": "Cost
-Comparison" and the "B2 vs Cloudflare R2 Comparison" table). Providers change their price
-lists (and R2 has a free tier the guide does not count); check them before deciding.
+What `python app.py costs` and the admin tab show. The prices are the providers' published
+list prices as TenkaiGen first planned with them (below); providers change their price lists,
+and R2's free tier is not counted here, so check them before deciding.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Literal
 
 from core.storage.base import StorageUsage
 
-# --- the guide's prices -------------------------------------------------------------------
+# --- list prices -------------------------------------------------------------------------
 # Backblaze B2: "Storage: $0.005/GB/month", "Downloads: $0.01/GB (first 3x storage is free)",
 # "API Calls: Free".
 B2_STORAGE_USD_PER_GB_MONTH = 0.005
@@ -26,7 +25,7 @@ R2_STORAGE_USD_PER_GB_MONTH = 0.015
 R2_EGRESS_USD_PER_GB = 0.0
 R2_USD_PER_MILLION_WRITES = 4.50
 
-# Decimal gigabytes, as the guide counts them: 1,000 images of 0.5 MB = 0.5 GB.
+# Decimal gigabytes, as providers bill them: 1,000 images of 0.5 MB = 0.5 GB.
 BYTES_PER_GB = 1_000_000_000
 
 Provider = Literal["B2", "R2", "same"]

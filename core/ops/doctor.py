@@ -1,7 +1,8 @@
 """`python app.py doctor`: checks every configured part and says how to fix what fails.
 
-The checks automate the earlier deployment's setup guide and its troubleshooting list
-("Failed to upload to B2", "Job completed but no image URL", "Modal can't reach webhook").
+Each check is one of the ways a deployment breaks in practice, with its fix: the bucket
+refuses uploads, a completed job's image URL does not open, the GPU worker cannot reach the
+webhook, the secret is a placeholder (docs/operations.md lists them as troubleshooting cases).
 Each check catches its own errors, so one broken part never hides the others, and every
 network call has a timeout (`TENKAIGEN_HTTP_TIMEOUT_S`).
 """
@@ -204,7 +205,7 @@ def _s3_error_code(exc: BaseException | None) -> str:
 
 
 def storage_fix(store: ObjectStore, exc: BaseException | None = None) -> str:
-    """The guide's "Failed to upload to B2" checklist, narrowed down by the error."""
+    """Why an upload to the bucket fails (credentials, bucket name, endpoint, permissions), narrowed down by the error."""
     if isinstance(store, LocalObjectStore):
         return "make the storage folder writable, or set TENKAIGEN_DATA_DIR to a writable folder"
     code = _s3_error_code(exc)
@@ -228,7 +229,7 @@ def storage_fix(store: ObjectStore, exc: BaseException | None = None) -> str:
 
 
 def _check_public_url(store: ObjectStore, key: str, http: httpx.Client) -> CheckResult:
-    """The guide's "Job completed but no image URL": the URL handed out must open for anyone."""
+    """A completed job's image URL must open for anyone (a private bucket leaves designs without an image)."""
     name = "public URL"
     url = store.public_url(key)
     if not urlsplit(url).scheme:
@@ -279,7 +280,7 @@ def address_scope(host: str) -> Scope:
 
 
 def check_webhook_url(settings: Settings) -> CheckResult:
-    """The guide's "Modal can't reach webhook": localhost webhooks don't work from Modal's cloud."""
+    """A remote GPU worker cannot reach a localhost or private webhook URL from its cloud."""
     name = "webhook URL"
     url = settings.effective_webhook_url
     origin = "TENKAIGEN_WEBHOOK_URL" if settings.webhook_url else "built from TENKAIGEN_PUBLIC_URL"

@@ -1,6 +1,6 @@
 """`python app.py lifecycle`: a bucket rule that expires generated images after N days.
 
-The guide's optional "B2 Lifecycle Rules" step, done through the S3 API that B2, R2 and S3
+An optional bucket rule that keeps storage bounded, set through the S3 API that B2, R2 and S3
 all accept (`PutBucketLifecycleConfiguration` with a prefix `Filter` and `Expiration.Days`).
 A put replaces the bucket's whole configuration, so the current rules are read first and
 kept; only TenkaiGen's own rule (by `RULE_ID`) is replaced.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 RECENT_FAILURES_LIMIT = 10
-DEFAULT_WINDOW_DAYS = 30  # the setup guide's monitoring query: `created_at > NOW() - INTERVAL '30 days'`
+DEFAULT_WINDOW_DAYS = 30  # a month of jobs: `created_at > NOW() - INTERVAL '30 days'`, as operators query it
 
 
 @dataclass(frozen=True)

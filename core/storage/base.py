@@ -7,7 +7,7 @@ from typing import Protocol
 
 
 def image_key(prefix: str, user_id: str, job_id: str, suffix: str = "") -> str:
-    """`{prefix}{user_id}/{job_id}{suffix}.png`, the seed deployment's layout."""
+    """`{prefix}{user_id}/{job_id}{suffix}.png`, the layout existing buckets already use."""
     return f"{prefix}{user_id}/{job_id}{suffix}.png"
 
 

@@ -1,4 +1,4 @@
-"""core.ops.costs: the setup guide's B2 and R2 prices, checked against the guide's own examples."""
+"""core.ops.costs: the B2 and R2 list prices, checked against worked examples done by hand."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ GB = 1_000_000_000
 
 
 def test_a_thousand_images_of_half_a_megabyte_cost_a_quarter_cent_a_month_on_b2():
-    # guide: "1,000 images (500MB) = $0.003/month storage + free downloads" (rounded)
+    # 1,000 images of 500 KB = 0.5 GB x $0.005 = $0.0025/month, downloads free
     estimate = estimate_costs(StorageUsage(objects=1000, bytes=500 * MB), egress_bytes=0, writes=0)
     assert estimate.stored_gb == pytest.approx(0.5)
     assert estimate.b2_monthly_usd == pytest.approx(0.0025)
@@ -20,7 +20,7 @@ def test_a_thousand_images_of_half_a_megabyte_cost_a_quarter_cent_a_month_on_b2(
 
 
 def test_ten_thousand_images_served_once_stay_inside_b2s_free_egress():
-    # guide: 5 GB stored x $0.005 = $0.025; 10,000 x 1 MB = 10 GB downloaded, first 15 GB (3x) free
+    # 5 GB stored x $0.005 = $0.025; 10,000 x 1 MB = 10 GB downloaded, first 15 GB (3x) free
     estimate = estimate_costs(StorageUsage(objects=10_000, bytes=5 * GB), egress_bytes=10 * GB, writes=10_000)
     assert estimate.b2_free_egress_gb == pytest.approx(15)
     assert estimate.b2_egress_usd == 0
@@ -42,7 +42,7 @@ def test_b2_charges_egress_beyond_three_times_storage():
 
 
 def test_heavy_downloads_make_r2_cheaper():
-    # the guide's advice: "Switch to R2 when you have >100K views/month"
+    # past ~100K views a month, R2's free egress wins
     estimate = estimate_costs(StorageUsage(objects=10_000, bytes=5 * GB), egress_bytes=500 * GB, writes=10_000)
     assert estimate.b2_monthly_usd == pytest.approx(0.025 + 485 * 0.01)
     assert estimate.cheaper == "R2"

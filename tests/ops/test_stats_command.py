@@ -1,4 +1,4 @@
-"""`python app.py stats`: the guide's monitoring figures, from the same JobStats the admin tab shows."""
+"""`python app.py stats`: the monitoring figures, from the same JobStats the admin tab shows."""
 
 from __future__ import annotations
 
