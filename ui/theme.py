@@ -57,6 +57,7 @@ BASE_CSS = """
 button:focus-visible, [role="tab"]:focus-visible, a:focus-visible, .tg-choices label:has(input:focus-visible) {
     outline: 3px solid #4b3f78 !important; outline-offset: 2px; }
 #batch .thumbnail-item { min-width: 250px; }
+#batch .grid-wrap { height: auto !important; max-height: none !important; overflow: visible !important; }
 """
 
 # The page's keys. Gradio gives each radio input its own name, so the browser would stop on

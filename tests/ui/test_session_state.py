@@ -4,6 +4,8 @@ of its contents, and the brief's fingerprint that tells a stale brief from a cur
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -60,6 +62,15 @@ def test_state_of_another_user_is_refused_without_its_contents():
 
 
 # --- the handlers, called directly as two users sharing one session hash ------------------------
+def run(awaitable: Awaitable):
+    """Awaited in a thread of its own: the browser tests' sync Playwright holds this thread's loop."""
+    async def wait():
+        return await awaitable
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, wait()).result()
+
+
 def request(user: str) -> SimpleNamespace:
     return SimpleNamespace(username=user, session_hash="one-shared-session")
 
@@ -86,7 +97,7 @@ def generate(handlers: GenerateHandlers, user: str, prompt: str, shown=None, sou
         return [update async for update in handlers.generate_designs(
             prompt, "anime", "mug", 0, True, 4, "", 1, *{**fields, **brief}.values(), shown, source, request(user))]
 
-    return asyncio.run(collect())
+    return run(collect())
 
 
 def last_state(updates: list[dict], components: GenerateComponents):
@@ -104,8 +115,8 @@ def test_another_users_calls_on_a_session_are_refused_without_naming_its_jobs_an
     calls = {
         "generate": lambda: generate(handlers, "bob", "a whale", alice_shown, alice_source),
         "cancel": lambda: handlers.cancel_jobs(alice_shown, bob),
-        "variation": lambda: asyncio.run(anext(handlers.make_variation(alice_shown, bob))),
-        "retry": lambda: asyncio.run(anext(handlers.retry(alice_shown, bob))),
+        "variation": lambda: run(anext(handlers.make_variation(alice_shown, bob))),
+        "retry": lambda: run(anext(handlers.retry(alice_shown, bob))),
         "reuse": lambda: handlers.reuse_settings(alice_shown, None, bob),
         "pick": lambda: handlers.show_from_grid(alice_shown, SimpleNamespace(index=0), bob),
         "parse": lambda: handlers.parse_brief("a whale", "anime", "mug", "", 4, alice_source, bob),
