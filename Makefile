@@ -40,7 +40,7 @@ test-fast: $(VENV)/.installed-test
 screenshots: $(VENV)/.installed-test services
 	$(BIN)/python -m pytest -q -m browser tests/ui $(PYTEST_ARGS)
 	mkdir -p docs/screenshots
-	cp test-output/generate-tab.png test-output/admin-tab.png docs/screenshots/
+	cp test-output/generate-tab.png test-output/generate-batch.png test-output/admin-tab.png docs/screenshots/
 
 ## services: install PostgreSQL's binaries (the tests start their own server) and Debian's chromium
 services:

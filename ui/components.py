@@ -13,6 +13,7 @@ import gradio as gr
 from gradio.blocks import Block
 
 from ui.job_views import BriefValues, JobActions, JobDisplay, JobSettings
+from ui.session_state import BriefSource, ShownJobs, brief_fingerprint
 
 Updates = dict[Block, Any]
 
@@ -20,6 +21,7 @@ Updates = dict[Block, Any]
 @dataclass
 class GenerateComponents:
     prompt: gr.Textbox
+    idea_note: gr.HTML  # under the idea: why it was refused, and the characters used of the limit
     style: gr.Radio
     product: gr.Radio
     product_info: gr.Markdown
@@ -28,6 +30,7 @@ class GenerateComponents:
     steps: gr.Slider
     negative_prompt: gr.Textbox
     images: gr.Slider
+    generate: gr.Button
     brief: gr.Accordion
     subject: gr.Textbox
     colors: gr.Textbox
@@ -39,12 +42,12 @@ class GenerateComponents:
     result: gr.Image
     mockup: gr.Image
     download: gr.DownloadButton
-    batch: gr.Gallery
+    batch: gr.Gallery  # the result grid: a batch and its variations side by side
     variation: gr.Button
     reuse: gr.Button
     retry: gr.Button
-    batch_ids: gr.State  # the jobs of the batch on show, for cancel and the gallery
-    current_id: gr.State  # the job whose design is on show, for variation, reuse and retry
+    jobs: gr.State  # ShownJobs: the grid's jobs and the one on show (cancel, variation, reuse, retry)
+    brief_source: gr.State  # BriefSource: what the brief fields were parsed from
 
     # --- groups, as event inputs and outputs -----------------------------------------------
     @property
@@ -55,18 +58,24 @@ class GenerateComponents:
     def settings(self) -> list[Block]:
         """What "reuse settings" and a history restore fill in."""
         return [self.prompt, self.style, self.product, self.seed, self.random_seed, self.steps,
-                self.negative_prompt, self.images, *self.brief_fields, self.brief]
+                self.negative_prompt, self.images, *self.brief_fields, self.brief, self.brief_source]
+
+    @property
+    def brief_source_fields(self) -> list[Block]:
+        """What a brief is parsed from: its fingerprint covers these."""
+        return [self.prompt, self.style, self.product, self.negative_prompt]
 
     @property
     def generate_inputs(self) -> list[Block]:
-        """What Generate reads, in the order of the API's /generate parameters."""
+        """What Generate reads, in the order of the API's /generate parameters (the session's
+        states last: API callers do not send them)."""
         return [self.prompt, self.style, self.product, self.seed, self.random_seed, self.steps, self.negative_prompt,
-                self.images, *self.brief_fields]
+                self.images, *self.brief_fields, self.jobs, self.brief_source]
 
     @property
     def shown(self) -> list[Block]:
         """What a streaming job updates; the API's /generate returns the visible ones in this order."""
-        return [self.status, self.result, self.mockup, self.download, self.batch, self.batch_ids, self.current_id]
+        return [self.status, self.result, self.mockup, self.download, self.batch, self.jobs]
 
     @property
     def actions(self) -> list[Block]:
@@ -78,8 +87,11 @@ class GenerateComponents:
                 self.composition: brief.composition, self.final_prompt: brief.final_prompt,
                 self.final_negative: brief.final_negative}
 
-    def fill_settings(self, settings: JobSettings) -> Updates:
+    def fill_settings(self, settings: JobSettings, user: str) -> Updates:
+        """The form filled from a job; its brief is marked as made from exactly this form."""
+        source = brief_fingerprint(settings.prompt, settings.style, settings.product, settings.negative_prompt)
         return {
+            self.brief_source: BriefSource(user, source),
             self.prompt: settings.prompt, self.style: settings.style, self.product: settings.product,
             self.seed: settings.seed, self.random_seed: settings.random_seed, self.steps: settings.steps,
             self.negative_prompt: settings.negative_prompt, self.images: settings.images,
@@ -91,13 +103,13 @@ class GenerateComponents:
     def show_design(self, design: str, mockup: str) -> Updates:
         return {self.result: design, self.mockup: mockup, self.download: gr.DownloadButton(value=design, visible=True)}
 
-    def show_job(self, display: JobDisplay, current_id: str) -> Updates:
-        """One finished job on its own: its status card, and its design once it completed."""
+    def show_job(self, display: JobDisplay, jobs: ShownJobs) -> Updates:
+        """One finished job in the main panes: its status card, and its design once it completed."""
         if display.design is None or display.mockup is None:
             shown: Updates = {self.result: None, self.mockup: None, self.download: gr.DownloadButton(visible=False)}
         else:
             shown = self.show_design(display.design, display.mockup)
-        return {self.status: display.status, **shown, self.current_id: current_id}
+        return {self.status: display.status, **shown, self.jobs: jobs}
 
     def show_actions(self, actions: JobActions) -> Updates:
         return {self.variation: gr.Button(visible=actions.variation), self.reuse: gr.Button(visible=actions.reuse),

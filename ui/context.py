@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from core.auth import Identity
+from core.jobs.limits import DEFAULT_MAX_PROMPT_CHARS
 from core.jobs.service import GenerationService
 from core.ops.dashboard import DashboardService
 from core.services import Services
@@ -23,6 +24,7 @@ class StudioContext:
     identify: Callable[[str | None], Identity]
     generator_label: str
     default_steps: int = 50
+    max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS  # the idea's limit, for the counter under it
     poll_interval_s: float = 0.4  # how often a streaming job status is re-read
     max_wait_s: float = 900.0  # a stream stops watching after this; the job stays in the history
 
@@ -37,6 +39,7 @@ class StudioContext:
             identify=lambda username: authenticator.identity_for(username or ""),
             generator_label=services.generator_label,
             default_steps=services.default_steps,
+            max_prompt_chars=services.settings.max_prompt_chars,
         )
 
     def identity(self, request: gr.Request | None) -> Identity:

@@ -9,6 +9,7 @@ from ui.components import GenerateComponents, HistoryComponents, Updates
 from ui.context import StudioContext
 from ui.errors import readable_errors
 from ui.job_views import actions_for, caption, job_display, settings_values
+from ui.session_state import BriefSource, ShownJobs, checked
 
 PAGE_SIZE = 12
 
@@ -48,16 +49,19 @@ class HistoryHandlers:
         return self.show_page(page + 1, request)
 
     @readable_errors
-    def restore(self, job_ids: list[str], event: gr.SelectData, request: gr.Request) -> Updates:
+    def restore(self, job_ids: list[str], shown: ShownJobs | None, source: BriefSource | None,
+                event: gr.SelectData, request: gr.Request) -> Updates:
         """The picked job on the Generate tab: its settings and brief in the form, its design
         on show on its own (no batch), and the follow-up actions it allows."""
-        job = self.ctx.service.owned_job(self.ctx.user(request), job_ids[event.index])
+        user = self.ctx.user(request)
+        checked(shown, user)  # the Generate tab's session state is the caller's to overwrite
+        checked(source, user)
+        job = self.ctx.service.owned_job(user, job_ids[event.index])
         g = self.generate
         return {
-            **g.fill_settings(settings_values(job)),
-            **g.show_job(job_display(self.ctx.files, job), job.id),
+            **g.fill_settings(settings_values(job), user),
+            **g.show_job(job_display(self.ctx.files, job), ShownJobs(user, (job.id,), job.id)),
             g.batch: gr.Gallery(value=[], visible=False),
-            g.batch_ids: [job.id],
             **g.show_actions(actions_for(job)),
             self.tabs: gr.Tabs(selected="generate"),
         }

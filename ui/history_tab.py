@@ -39,5 +39,5 @@ def _wire(h: HistoryComponents, handlers: HistoryHandlers, generate: GenerateCom
     h.refresh.click(handlers.show_page, h.page, h.page_outputs, **PRIVATE)
     h.previous.click(handlers.newer_page, h.page, h.page_outputs, **PRIVATE)
     h.next.click(handlers.older_page, h.page, h.page_outputs, **PRIVATE)
-    h.gallery.select(handlers.restore, h.job_ids,
+    h.gallery.select(handlers.restore, [h.job_ids, generate.jobs, generate.brief_source],
                      [*generate.settings, *generate.shown, *generate.actions, tabs], **PRIVATE)

@@ -41,7 +41,7 @@ def elapsed_s(job: Job, now: datetime | None = None) -> float:
 
 
 def describe(view: JobView, now: datetime | None = None) -> str:
-    """One plain line: phase, progress, elapsed seconds, and the error of a failed job."""
+    """One plain line: phase, progress, seed, elapsed seconds, and the error of a failed job."""
     job = view.job
     parts = [phase(job)]
     if job.status is JobStatus.PENDING and view.queue_position is not None:
@@ -49,6 +49,8 @@ def describe(view: JobView, now: datetime | None = None) -> str:
         parts.append("next in line" if ahead == 0 else f"{ahead} job{'s' if ahead != 1 else ''} ahead")
     if job.status is JobStatus.PROCESSING and job.progress_total and job.progress_step is not None:
         parts.append(f"step {min(job.progress_step, job.progress_total)}/{job.progress_total}")
+    if job.seed is not None:
+        parts.append(f"seed {job.seed}")
     parts.append(f"{elapsed_s(job, now):.1f} s")
     line = " · ".join(parts)
     if job.status is JobStatus.FAILED:

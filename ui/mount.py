@@ -10,14 +10,14 @@ from core.services import Services
 from ui.context import StudioContext
 from ui.files import StudioFiles
 from ui.studio import create_ui
-from ui.theme import studio_css, studio_theme
+from ui.theme import studio_css, studio_head, studio_theme
 
 
 def mount_studio(app: FastAPI, services: Services, files: StudioFiles) -> FastAPI:
     authenticator = services.authenticator
     studio = create_ui(StudioContext.from_services(services, files))
     options = {"path": "/", "theme": studio_theme(), "css": studio_css(services.catalog),
-               "max_file_size": services.settings.max_upload_bytes}
+               "head": studio_head(), "max_file_size": services.settings.max_upload_bytes}
     if not authenticator.requires_login:
         return gr.mount_gradio_app(app, studio, **options)
 

@@ -81,8 +81,13 @@ def test_an_example_after_parse_clears_the_parsed_brief(studio_page: StudioPage)
 
 
 def test_an_empty_prompt_gets_a_readable_message_not_a_trace(studio_page: StudioPage):
+    # Generate waits for an idea; an over-long one is refused with a message, toast and inline
+    expect(studio_page.page.locator("#generate")).to_be_disabled()
+    studio_page.edit(studio_page.prompt, "x" * 1001)
+    expect(studio_page.page.locator("#idea-note .tg-count")).to_have_text("1001 / 1000 characters")
     studio_page.click("generate")
-    expect(studio_page.toast("prompt is empty")).to_be_visible()
+    expect(studio_page.toast("prompt is too long")).to_be_visible()
+    expect(studio_page.page.locator("#idea-note .tg-field-error")).to_contain_text("prompt is too long")
     expect(studio_page.page.locator(".toast-body").filter(has_text="Traceback")).to_have_count(0)
 
 
