@@ -55,6 +55,7 @@ def status_for(error: TenkaiGenError) -> int:
 
 # what each error status means, for the OpenAPI document; a route may word one its own way
 ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "The body could not be read as JSON text (it is not UTF-8)",
     401: "Not signed in, or the credentials are wrong (WWW-Authenticate names the scheme)",
     403: "Signed in without the admin role",
     404: "No such job for this caller",

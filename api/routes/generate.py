@@ -20,6 +20,7 @@ from api.schemas import (
     WebhookAck,
 )
 from core.generators import GenerationOutcome
+from core.jobs.limits import MAX_HISTORY_OFFSET
 from core.jobs.service import GenerateCommand
 from core.worker_contract.webhooks import verify_webhook
 
@@ -35,7 +36,7 @@ def _absolute(request: Request, url: str | None) -> str | None:
     return url
 
 
-@router.post("/parse-prompt", response_model=ParsePromptResponse, responses=error_responses(401, 413, 422, 429))
+@router.post("/parse-prompt", response_model=ParsePromptResponse, responses=error_responses(400, 401, 413, 422, 429))
 def parse_prompt(body: ParsePromptBody, services: ServicesDep, _user_id: UserIdDep) -> ParsePromptResponse:
     brief = services.generation.parse(body.prompt, body.style, body.product)
     return ParsePromptResponse(parsed=brief.model_dump())
@@ -45,7 +46,7 @@ def parse_prompt(body: ParsePromptBody, services: ServicesDep, _user_id: UserIdD
     "/generate",
     response_model=GenerateAccepted,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 413, 422, 429),
+    responses=error_responses(400, 401, 413, 422, 429),
 )
 def generate(
     body: GenerateBody, services: ServicesDep, user_id: UserIdDep, background: BackgroundTasks
@@ -74,7 +75,7 @@ def list_jobs(
     services: ServicesDep,
     user_id: UserIdDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_HISTORY_OFFSET)] = 0,
 ) -> JobList:
     """The caller's own jobs, newest first."""
     jobs = services.generation.history(user_id, limit=limit, offset=offset)

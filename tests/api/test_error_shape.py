@@ -48,6 +48,13 @@ def test_a_body_that_is_not_json_gets_422_saying_so(client):
     assert response.json()["detail"].startswith("the request body is not valid JSON")
 
 
+@pytest.mark.parametrize("path", ["/api/generate", "/api/parse-prompt"])
+def test_a_body_that_is_not_utf8_gets_the_400_the_document_states(client, openapi, path):
+    response = client.post(path, content=b"\x04\xff\xfeg", headers={"content-type": "application/json"})
+    assert response.status_code == 400 and set(response.json()) == {"detail"}
+    assert "400" in openapi["paths"][path]["post"]["responses"]
+
+
 def test_a_hundred_bad_fields_make_one_bounded_sentence(client):
     response = client.post("/api/generate", json={"prompt": "a fox", "style": 1, "product": 2, "seed": "x",
                                                   "negative_prompt": "n" * 100_000})

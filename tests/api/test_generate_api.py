@@ -109,3 +109,10 @@ def test_a_pending_job_can_be_canceled_and_then_not_again(client):
     assert first.status_code == 200 and first.json()["status"] == "canceled"
     second = client.post(f"/api/generate/{job.id}/cancel")
     assert second.status_code == 409
+
+
+def test_a_history_offset_past_what_the_database_takes_is_422_not_a_server_error(client):
+    # found by the OpenAPI conformance run: SQLite overflowed on the integer (500)
+    response = client.get("/api/generate/jobs", params={"offset": 1527157263356334702592, "limit": 74})
+    assert response.status_code == 422 and response.json()["detail"].startswith("query parameter offset:")
+    assert client.get("/api/generate/jobs", params={"offset": 2**31 - 1}).json() == {"jobs": []}
