@@ -11,6 +11,12 @@ from core.jobs import Job
 from core.jobs.limits import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED
 
 
+class ErrorBody(BaseModel):
+    """Every error answer of the API, whatever its status (api/errors.py)."""
+
+    detail: str = Field(description="What went wrong, in one readable sentence")
+
+
 class ParsePromptBody(BaseModel):
     prompt: str = Field(description="The designer's idea in free text")
     style: str = Field("anime", description="Style id (GET /api/styles)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import AdminDep, IdentityDep, ServicesDep
+from api.errors import error_responses
 from api.schemas import MeResponse, QuotaView
 from core.jobs.service import GenerationService
 
@@ -23,7 +24,7 @@ def _quota_view(service: GenerationService, user_id: str) -> QuotaView:
     )
 
 
-@router.get("/me", response_model=MeResponse)
+@router.get("/me", response_model=MeResponse, responses=error_responses(401, 429))
 def me(identity: IdentityDep, services: ServicesDep) -> MeResponse:
     return MeResponse(
         user_id=identity.user_id,
@@ -33,7 +34,9 @@ def me(identity: IdentityDep, services: ServicesDep) -> MeResponse:
     )
 
 
-@router.get("/admin/users/{user_id}/quota", response_model=QuotaView, tags=["admin"])
+@router.get(
+    "/admin/users/{user_id}/quota", response_model=QuotaView, tags=["admin"], responses=error_responses(401, 403, 429)
+)
 def user_quota(user_id: str, _admin: AdminDep, services: ServicesDep) -> QuotaView:
     """Any user's limits and usage (admin role)."""
     return _quota_view(services.generation, user_id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, s
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep, UserIdDep
+from api.errors import error_responses
 from api.schemas import (
     GenerateAccepted,
     GenerateBody,
@@ -19,6 +20,7 @@ from api.schemas import (
     WebhookAck,
 )
 from core.generators import GenerationOutcome
+from core.jobs.limits import MAX_HISTORY_OFFSET
 from core.jobs.service import GenerateCommand
 from core.worker_contract.webhooks import verify_webhook
 
@@ -34,13 +36,18 @@ def _absolute(request: Request, url: str | None) -> str | None:
     return url
 
 
-@router.post("/parse-prompt", response_model=ParsePromptResponse)
+@router.post("/parse-prompt", response_model=ParsePromptResponse, responses=error_responses(400, 401, 413, 422, 429))
 def parse_prompt(body: ParsePromptBody, services: ServicesDep, _user_id: UserIdDep) -> ParsePromptResponse:
     brief = services.generation.parse(body.prompt, body.style, body.product)
     return ParsePromptResponse(parsed=brief.model_dump())
 
 
-@router.post("/generate", response_model=GenerateAccepted, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/generate",
+    response_model=GenerateAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(400, 401, 413, 422, 429),
+)
 def generate(
     body: GenerateBody, services: ServicesDep, user_id: UserIdDep, background: BackgroundTasks
 ) -> GenerateAccepted:
@@ -56,26 +63,30 @@ def generate(
     return GenerateAccepted(job_id=job.id, status=job.status.value)
 
 
-@router.get("/generate/status/{job_id}", response_model=JobStatusResponse)
+@router.get("/generate/status/{job_id}", response_model=JobStatusResponse, responses=error_responses(401, 404, 429))
 def job_status(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> JobStatusResponse:
     job = services.generation.owned_job(user_id, job_id)
     return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
 
 
-@router.get("/generate/jobs", response_model=JobList)
+@router.get("/generate/jobs", response_model=JobList, responses=error_responses(401, 422, 429))
 def list_jobs(
     request: Request,
     services: ServicesDep,
     user_id: UserIdDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_HISTORY_OFFSET)] = 0,
 ) -> JobList:
     """The caller's own jobs, newest first."""
     jobs = services.generation.history(user_id, limit=limit, offset=offset)
     return JobList(jobs=[JobStatusResponse.from_job(j, _absolute(request, j.image_url)) for j in jobs])
 
 
-@router.post("/generate/{job_id}/cancel", response_model=JobStatusResponse)
+@router.post(
+    "/generate/{job_id}/cancel",
+    response_model=JobStatusResponse,
+    responses=error_responses(401, 404, 409, 413, 429, described={409: "The job has already finished"}),
+)
 def cancel_job(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> JobStatusResponse:
     job = services.generation.cancel(user_id, job_id)
     return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
@@ -84,7 +95,10 @@ def cancel_job(job_id: str, request: Request, services: ServicesDep, user_id: Us
 @router.post(
     "/generate/{job_id}/print-file",
     response_model=PrintFileResponse,
-    responses={404: {"description": "unknown job"}, 409: {"description": "the job has not completed"}},
+    responses=error_responses(
+        401, 404, 409, 413, 422, 429, 503,
+        described={409: "The job has not completed"},
+    ),
 )
 def export_print_file(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> PrintFileResponse:
     """Render the completed job's print-ready PNG for its product (print size, DPI, transparency)."""
@@ -116,8 +130,16 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 @router.post(
     "/generate/webhook",
     response_model=WebhookAck,
-    responses={401: {"description": "bad or stale signature"}, 404: {"description": "unknown job"},
-               409: {"description": "illegal transition"}},
+    responses=error_responses(
+        401, 404, 409, 413, 422, 503,
+        described={
+            401: "Bad or stale signature",
+            404: "Unknown job",
+            409: "The job's status does not allow this result",
+            422: "The body is not a valid result, or its image is not the PNG the job asked for",
+            503: "The image could not be stored; the worker may retry",
+        },
+    ),
 )
 async def generation_webhook(request: Request, services: ServicesDep) -> WebhookAck:
     """Result callback from a GPU worker, signed with the Standard Webhooks scheme."""

@@ -54,9 +54,10 @@ class AccountStore(Protocol):
 
 
 def check_new_account(name: str, password: str) -> None:
-    if not ACCOUNT_NAME.match(name):
+    if not ACCOUNT_NAME.fullmatch(name) or ".." in name:
         raise InvalidRequest(
-            "account name must be 1-64 characters of letters, digits and . _ @ -, starting with a letter or digit"
+            "account name must be 1-64 characters of letters, digits and . _ @ -, starting with a letter or digit,"
+            " without '..'"
         )
     if len(password) < MIN_PASSWORD_CHARS:
         raise InvalidRequest(f"password must be at least {MIN_PASSWORD_CHARS} characters")

@@ -22,7 +22,7 @@ import time
 from typing import Protocol
 
 from core.auth.accounts import Account, AccountStore
-from core.auth.identity import Identity
+from core.auth.identity import Identity, is_valid_user_id
 from core.auth.supabase import SupabasePasswordLogin, SupabaseTokenVerifier
 from core.auth.throttle import LoginThrottle
 from core.errors import LoginThrottled, Unauthenticated
@@ -64,6 +64,11 @@ class OpenAccess:
     requires_login = False
 
     def __init__(self, local_user: str) -> None:
+        if not is_valid_user_id(local_user):
+            raise ValueError(
+                f"TENKAIGEN_LOCAL_USER={local_user!r} is not a valid user id: letters, digits and . _ @ -,"
+                " starting with a letter or digit, without '..'"
+            )
         self._identity = Identity(user_id=local_user, is_admin=True, name=local_user)
 
     def authenticate(self, authorization: str | None) -> Identity:

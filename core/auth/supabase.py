@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import jwt
 
-from core.auth.identity import Identity
+from core.auth.identity import SUPABASE_USER_ID, Identity
 from core.auth.throttle import LoginThrottle
 from core.errors import Unauthenticated
 
@@ -57,6 +57,9 @@ class SupabaseTokenVerifier:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise Unauthenticated("access token has no subject")
+        if not SUPABASE_USER_ID.fullmatch(sub):
+            # the subject becomes a folder in the object store: only a Supabase user id (a UUID) will do
+            raise Unauthenticated("access token's subject is not a Supabase user id (a UUID)")
         return Identity(user_id=sub, is_admin=self._is_admin(claims), name=claims.get("email") or sub)
 
     def _claims(self, token: str) -> dict[str, Any]:

@@ -14,6 +14,9 @@ MAX_BATCH = 4  # images (jobs) from one generate request
 DEFAULT_MAX_PROMPT_CHARS = 1000
 MAX_NEGATIVE_PROMPT_CHARS = 2000  # longer negative prompts are cut to this
 MAX_FINAL_PROMPT_CHARS = 2000  # an edited final prompt, what the image model receives
+# how far back a page of the job history may start: more than anyone's history, and within
+# what both databases take for OFFSET (a larger number overflowed SQLite's integers: a 500)
+MAX_HISTORY_OFFSET = 2**31 - 1
 
 __all__ = ["MAX_SEED", "MAX_STEPS", "MIN_STEPS", "MAX_BATCH", "DEFAULT_MAX_PROMPT_CHARS",
-           "MAX_NEGATIVE_PROMPT_CHARS", "MAX_FINAL_PROMPT_CHARS"]
+           "MAX_NEGATIVE_PROMPT_CHARS", "MAX_FINAL_PROMPT_CHARS", "MAX_HISTORY_OFFSET"]

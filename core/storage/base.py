@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.errors import StorageError
+
+# what an id may be to become one segment of an object key: no "/" to add a folder, no ".."
+# to leave one (the local store's folder, or another user's prefix in a bucket)
+KEY_SEGMENT = re.compile(r"[A-Za-z0-9_.@-]+")
+
 
 def image_key(prefix: str, user_id: str, job_id: str, suffix: str = "") -> str:
-    """`{prefix}{user_id}/{job_id}{suffix}.png`, the layout existing buckets already use."""
+    """`{prefix}{user_id}/{job_id}{suffix}.png`, the layout existing buckets already use; StorageError
+    for an id that is not a plain key segment (letters, digits and . _ @ -, no "..")."""
+    for what, value in (("user id", user_id), ("job id", job_id), ("suffix", suffix or "_")):
+        if not is_key_segment(value):
+            raise StorageError(f"{what} {value!r} cannot be part of an object key")
     return f"{prefix}{user_id}/{job_id}{suffix}.png"
+
+
+def is_key_segment(value: str) -> bool:
+    return KEY_SEGMENT.fullmatch(value) is not None and ".." not in value and value != "."
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from tests.support.servers import LiveServer, free_port
 from tests.support.tokens import SUPABASE_TEST_SECRET, hs256_token
 
 JOB = {"prompt": "a red fox", "style": "anime", "product": "mug"}
+ADMIN_SUB = "aaaaaaaa-0000-4000-8000-00000000000a"  # Supabase user ids are UUIDs
 
 
 def basic(name: str, password: str) -> dict[str, str]:
@@ -40,7 +41,7 @@ def local_client(tmp_path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def supabase_client(tmp_path) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path, SUPABASE_JWT_SECRET=SUPABASE_TEST_SECRET, TENKAIGEN_ADMIN_USERS="admin-sub")
+    settings = make_settings(tmp_path, SUPABASE_JWT_SECRET=SUPABASE_TEST_SECRET, TENKAIGEN_ADMIN_USERS=ADMIN_SUB)
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -101,18 +102,24 @@ def test_supabase_tokens_name_the_user_and_bad_ones_are_401(supabase_client):
     assert supabase_client.get(f"/api/generate/status/{job_id}", headers=user).status_code == 200
     other = bearer(sub="22222222-0000-4000-8000-000000000002")
     assert supabase_client.get(f"/api/generate/status/{job_id}", headers=other).status_code == 404
-    for headers in [{}, bearer(sub="x", expires_in_s=-60), bearer(secret="a-forged-secret-of-thirty-two-chars!!"),
+    for headers in [{}, bearer(expires_in_s=-60), bearer(secret="a-forged-secret-of-thirty-two-chars!!"),
                     bearer(aud="anon"), basic("alice", "alice-pass-1")]:
         response = supabase_client.get(f"/api/generate/status/{job_id}", headers=headers)
         assert response.status_code == 401, headers
         assert response.headers["www-authenticate"] == "Bearer"
 
 
+def test_a_supabase_token_whose_subject_is_a_path_is_401_and_stores_nothing(supabase_client):
+    response = supabase_client.post("/api/generate", json=JOB, headers=bearer(sub="../x"))
+    assert response.status_code == 401 and "UUID" in response.json()["detail"]
+    assert supabase_client.app.state.services.generation.history("../x") == []
+
+
 def test_supabase_admins_come_from_app_metadata_or_the_admin_list(supabase_client):
     path = "/api/admin/users/anyone/quota"
-    assert supabase_client.get(path, headers=bearer(sub="plain")).status_code == 403
-    assert supabase_client.get(path, headers=bearer(sub="admin-sub")).status_code == 200
-    assert supabase_client.get(path, headers=bearer(sub="x", app_metadata={"role": "admin"})).status_code == 200
+    assert supabase_client.get(path, headers=bearer(sub="33333333-0000-4000-8000-000000000003")).status_code == 403
+    assert supabase_client.get(path, headers=bearer(sub=ADMIN_SUB)).status_code == 200
+    assert supabase_client.get(path, headers=bearer(app_metadata={"role": "admin"})).status_code == 200
 
 
 @pytest.mark.slow

@@ -233,7 +233,7 @@ def test_the_studio_login_form_refuses_a_throttled_attempt(local_app):
 
 
 def test_the_supabase_password_grant_is_throttled_before_supabase_is_asked(tmp_path, clock):
-    gotrue = FakeGoTrue(users={"ana@example.com": ("pass-word-1", "sub-ana")})
+    gotrue = FakeGoTrue(users={"ana@example.com": ("pass-word-1", "6f1c9a52-3b7e-4c1d-9a8e-2f4b5c6d7e80")})
     store = SqliteAccountStore(tmp_path / "jobs.sqlite3")
     with LiveServer(gotrue.app()) as server:
         verifier = SupabaseTokenVerifier(supabase_url=server.url, timeout_s=5)

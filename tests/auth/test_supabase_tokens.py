@@ -50,7 +50,8 @@ def test_the_admin_role_comes_from_app_metadata_or_the_admin_list(verifier):
 
 def test_the_bearer_scheme_is_required(verifier):
     auth = SupabaseAuth(verifier, None)
-    assert auth.authenticate("Bearer " + hs256_token(sub="u1")).user_id == "u1"
+    sub = "0a0b0c0d-0000-4000-8000-000000000001"
+    assert auth.authenticate("Bearer " + hs256_token(sub=sub)).user_id == sub
     for header in [None, "Basic abc", "Bearer ", hs256_token()]:
         with pytest.raises(Unauthenticated):
             auth.authenticate(header)
@@ -61,8 +62,9 @@ def test_jwks_signed_tokens_verify_with_the_keys_fetched_once_from_the_project()
     gotrue = FakeGoTrue()
     with LiveServer(gotrue.app()) as server:
         verifier = SupabaseTokenVerifier(supabase_url=server.url, timeout_s=5)
-        assert verifier.verify(gotrue.token(sub="u-rs256")).user_id == "u-rs256"
-        assert verifier.verify(gotrue.token(sub="u-again")).user_id == "u-again"
+        first, again = "0a0b0c0d-0000-4000-8000-0000000000a1", "0a0b0c0d-0000-4000-8000-0000000000a2"
+        assert verifier.verify(gotrue.token(sub=first)).user_id == first
+        assert verifier.verify(gotrue.token(sub=again)).user_id == again
         assert gotrue.jwks_fetches == 1  # cached
         other = FakeGoTrue()
         forged = jwt.encode(supabase_claims(), other.key, algorithm="RS256", headers={"kid": gotrue.kid})
@@ -83,7 +85,8 @@ def test_an_unreachable_jwks_endpoint_is_unauthenticated_within_the_timeout():
 
 @pytest.mark.slow
 def test_the_studio_signs_in_with_the_password_grant_and_knows_the_subject():
-    gotrue = FakeGoTrue(users={"ana@example.com": ("pass-word-1", "sub-ana")})
+    ana = "0a0b0c0d-0000-4000-8000-0000000000a7"
+    gotrue = FakeGoTrue(users={"ana@example.com": ("pass-word-1", ana)})
     with LiveServer(gotrue.app()) as server:
         verifier = SupabaseTokenVerifier(supabase_url=server.url, timeout_s=5)
         auth = SupabaseAuth(verifier, SupabasePasswordLogin(server.url, "anon-key", verifier, timeout_s=5))
@@ -91,4 +94,4 @@ def test_the_studio_signs_in_with_the_password_grant_and_knows_the_subject():
         with pytest.raises(Unauthenticated):
             auth.user_id_for("ana@example.com")
         assert auth.login("ana@example.com", "pass-word-1")
-        assert auth.user_id_for("ana@example.com") == "sub-ana"
+        assert auth.user_id_for("ana@example.com") == ana

@@ -16,6 +16,21 @@ def test_keys_follow_the_seed_layout():
     assert image_key("ai-generated/", "user-1", "job-9", "_print") == "ai-generated/user-1/job-9_print.png"
 
 
+@pytest.mark.parametrize(
+    ("user_id", "job_id"),
+    [("../x", "job-1"), ("..", "job-1"), (".", "job-1"), ("a/b", "job-1"), ("", "job-1"), ("a..b", "job-1"),
+     ("alice", "../job"), ("alice", "job/1"), ("alice\n", "job-1"), ("ali ce", "job-1")],
+)
+def test_keys_are_made_only_from_plain_ids(user_id, job_id):
+    with pytest.raises(StorageError, match="cannot be part of an object key"):
+        image_key("ai-generated/", user_id, job_id)
+
+
+def test_keys_take_the_ids_accounts_and_supabase_make():
+    assert image_key("p/", "ana.b_c@example.com", "job-1") == "p/ana.b_c@example.com/job-1.png"
+    assert image_key("p/", "7d5c0c6e-0000-4000-8000-000000000001", "job-1", "_print").endswith("/job-1_print.png")
+
+
 def test_a_stored_png_reads_back_identically(object_store):
     png = solid_png(32, 16)
     key = image_key(object_store.prefix, "alice", "job-1")
