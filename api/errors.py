@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from core.errors import (
@@ -53,6 +57,22 @@ def install_error_handlers(app: FastAPI) -> None:
         status = status_for(exc)
         log.info("request refused path=%s status=%s error=%s", request.url.path, status, exc)
         return JSONResponse(status_code=status, content={"detail": str(exc)}, headers=headers_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's own 422 body, with the echoed input made encodable: a lone surrogate
+        ("\\ud800") in it would turn the 422 into a 500 while the response is written."""
+        return JSONResponse(status_code=422, content={"detail": _encodable(jsonable_encoder(exc.errors()))})
+
+
+def _encodable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_encodable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _encodable(item) for key, item in value.items()}
+    return value
 
 
 def headers_for(error: TenkaiGenError) -> dict[str, str] | None:

@@ -19,6 +19,7 @@ from api.schemas import (
     WebhookAck,
 )
 from core.generators import GenerationOutcome
+from core.jobs.limits import MAX_HISTORY_LIMIT, MAX_HISTORY_OFFSET
 from core.jobs.service import GenerateCommand
 from core.worker_contract.webhooks import verify_webhook
 
@@ -67,8 +68,8 @@ def list_jobs(
     request: Request,
     services: ServicesDep,
     user_id: UserIdDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_LIMIT)] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_HISTORY_OFFSET)] = 0,
 ) -> JobList:
     """The caller's own jobs, newest first."""
     jobs = services.generation.history(user_id, limit=limit, offset=offset)
