@@ -126,7 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail = describe_validation_errors(exc.errors())
         log.info("request refused path=%s status=422 error=%s", request.url.path, detail)
-        return JSONResponse(status_code=422, content={"detail": detail})
+        return JSONResponse(status_code=422, content={"detail": _encodable(detail)})
 
     app.openapi = _with_one_error_shape(app, app.openapi)
 
@@ -160,6 +160,18 @@ def _with_one_error_shape(app: FastAPI, build: Callable[[], dict[str, Any]]) -> 
 
 def _schema_ref(response: dict[str, Any]) -> str | None:
     return response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+
+
+def _encodable(value: Any) -> Any:
+    """Echoed input made encodable: a lone surrogate ("\\ud800") in it would turn the 422 into
+    a 500 while the response is written."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_encodable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _encodable(item) for key, item in value.items()}
+    return value
 
 
 def headers_for(error: TenkaiGenError) -> dict[str, str] | None:

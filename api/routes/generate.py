@@ -20,7 +20,7 @@ from api.schemas import (
     WebhookAck,
 )
 from core.generators import GenerationOutcome
-from core.jobs.limits import MAX_HISTORY_OFFSET
+from core.jobs.limits import MAX_HISTORY_LIMIT, MAX_HISTORY_OFFSET
 from core.jobs.service import GenerateCommand
 from core.worker_contract.webhooks import verify_webhook
 
@@ -74,7 +74,7 @@ def list_jobs(
     request: Request,
     services: ServicesDep,
     user_id: UserIdDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_HISTORY_OFFSET)] = 0,
 ) -> JobList:
     """The caller's own jobs, newest first."""

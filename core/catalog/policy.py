@@ -38,8 +38,8 @@ class PolicyHit:
     kind: str
     advice: str
 
-    def message(self) -> str:
-        return f"the prompt mentions {self.term!r}, {self.kind}; {self.advice}"
+    def message(self, field: str = "the prompt") -> str:
+        return f"{field} mentions {self.term!r}, {self.kind}; {self.advice}"
 
 
 @dataclass
@@ -51,9 +51,10 @@ class PolicyRule:
 
 
 def normalize(text: str) -> str:
-    """Lower case, accents and apostrophes dropped: 'Pokémon' -> 'pokemon', "McDonald's" -> 'mcdonalds'."""
+    """Lower case, accents, apostrophes and invisible (format) characters dropped: 'Pokémon' ->
+    'pokemon', "McDonald's" -> 'mcdonalds', 'Pik\u200bachu' -> 'pikachu'."""
     decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
     return re.sub(r"['’`]", "", plain.casefold())
 
 
@@ -79,10 +80,11 @@ class PromptPolicy:
         text = normalize(prompt)
         return [hit for pattern, hit in self._patterns if pattern.search(text)]
 
-    def check(self, prompt: str) -> None:
+    def check(self, prompt: str, field: str = "the prompt") -> None:
+        """PolicyViolation naming `field` and the first term found in `prompt`."""
         hits = self.findings(prompt)
         if hits:
-            raise PolicyViolation(hits[0].message(), hits)
+            raise PolicyViolation(hits[0].message(field), hits)
 
     @property
     def term_count(self) -> int:

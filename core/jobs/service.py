@@ -22,13 +22,21 @@ from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.jobs.limits import (
     DEFAULT_MAX_PROMPT_CHARS,
     MAX_BATCH,
+    MAX_COLOR_CHARS,
+    MAX_COLORS,
+    MAX_COMPOSITION_CHARS,
     MAX_FINAL_PROMPT_CHARS,
+    MAX_HISTORY_LIMIT,
+    MAX_HISTORY_OFFSET,
+    MAX_MOOD_CHARS,
     MAX_NEGATIVE_PROMPT_CHARS,
     MAX_SEED,
     MAX_STEPS,
+    MAX_SUBJECT_CHARS,
 )
 from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
 from core.jobs.results import OutcomeApplier
+from core.jobs.text import clean_text
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.stored import StoredPrintFile, store_print_file
@@ -94,39 +102,52 @@ class GenerationService:
         """The brief for a prompt; InvalidRequest for an empty or too long prompt or unknown ids,
         PolicyViolation (an InvalidRequest) for a prompt the policy refuses — checked before
         the parser runs, so a refused prompt costs neither a Gemini call nor GPU time."""
-        text = self._clean_prompt(prompt)
+        text = self._clean_idea(prompt)
         self.catalog.style(style)
         self.catalog.product(product)
         self.policy.check(text)
         return self.parser.parse(text, style, product)
 
-    def _clean_prompt(self, prompt: str) -> str:
-        text = " ".join(prompt.split())
+    def _clean_idea(self, prompt: str) -> str:
+        """The idea normalised (core.jobs.text) and within its limit; the policy is parse's."""
+        text = clean_text(prompt, "prompt", self._limits.max_prompt_chars)
         if not text:
             raise InvalidRequest("prompt is empty: describe the design you want")
-        if len(text) > self._limits.max_prompt_chars:
-            raise InvalidRequest(
-                f"prompt is too long: {len(text)} characters, the limit is {self._limits.max_prompt_chars}"
-            )
         return text
 
     def brief_for(self, command: GenerateCommand) -> ParsedPrompt:
-        """The brief a command generates from: parsed, then the caller's edits applied."""
+        """The brief a command generates from: parsed, then the caller's edits applied.
+
+        Every text the image model receives passes the same normalisation and limits
+        (core.jobs.text); what it is asked to draw (the final prompt and the brief's subject,
+        colours, mood and composition) passes the policy too. The negative prompts are not
+        policy-checked: they name what to keep out ("logo, Nike swoosh")."""
         brief = self.parse(command.prompt, command.style, command.product)
         update: dict[str, Any] = {}
-        if command.negative_prompt is not None and command.negative_prompt.strip():
-            update["negative_prompt"] = command.negative_prompt.strip()[:MAX_NEGATIVE_PROMPT_CHARS]
+        negative = clean_text(command.negative_prompt, "negative_prompt", MAX_NEGATIVE_PROMPT_CHARS)
+        if negative:
+            update["negative_prompt"] = negative
         if command.steps is not None:
             if not 1 <= command.steps <= MAX_STEPS:
                 raise InvalidRequest(f"steps must be between 1 and {MAX_STEPS}")
             update["steps"] = command.steps
         update.update(self._clean_overrides(command.brief_overrides or {}))
-        if not update:
-            return brief
-        try:
-            return ParsedPrompt.model_validate({**brief.model_dump(), **update})
-        except ValidationError as exc:
-            raise InvalidRequest(f"the edited brief is not valid: {exc.errors()[0]['msg']}") from None
+        if update:
+            try:
+                brief = ParsedPrompt.model_validate({**brief.model_dump(), **update})
+            except ValidationError as exc:
+                raise InvalidRequest(f"the edited brief is not valid: {exc.errors()[0]['msg']}") from None
+        self._check_policy(brief)
+        return brief
+
+    def _check_policy(self, brief: ParsedPrompt) -> None:
+        """PolicyViolation naming the brief's field that asks the model to draw a refused term."""
+        self.policy.check(brief.prompt, "the final prompt")
+        self.policy.check(brief.subject, "the subject")
+        for field in ("mood", "composition"):
+            self.policy.check(getattr(brief, field) or "", f"the {field}")
+        for color in brief.colors:
+            self.policy.check(color, "a colour")
 
     def _clean_overrides(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(overrides) - set(EDITABLE_BRIEF_FIELDS))
@@ -136,22 +157,34 @@ class GenerationService:
             )
         clean = dict(overrides)
         if "prompt" in clean:
-            final = " ".join(str(clean["prompt"] or "").split())
-            if not final:
+            clean["prompt"] = clean_text(clean["prompt"], "the final prompt", MAX_FINAL_PROMPT_CHARS)
+            if not clean["prompt"]:
                 raise InvalidRequest("the final prompt is empty: describe what the image model should draw")
-            if len(final) > MAX_FINAL_PROMPT_CHARS:
-                raise InvalidRequest(
-                    f"the final prompt is too long: {len(final)} characters, the limit is {MAX_FINAL_PROMPT_CHARS}"
-                )
-            clean["prompt"] = final
         if "negative_prompt" in clean:
-            clean["negative_prompt"] = str(clean["negative_prompt"] or "").strip()[:MAX_NEGATIVE_PROMPT_CHARS]
-        for field in ("mood", "composition"):
+            clean["negative_prompt"] = clean_text(
+                clean["negative_prompt"], "the final negative prompt", MAX_NEGATIVE_PROMPT_CHARS
+            )
+        for field, limit in (("mood", MAX_MOOD_CHARS), ("composition", MAX_COMPOSITION_CHARS)):
             if field in clean:
-                clean[field] = str(clean[field] or "").strip() or None
+                clean[field] = clean_text(clean[field], f"the {field}", limit) or None
         if "subject" in clean:
-            clean["subject"] = " ".join(str(clean["subject"] or "").split())
+            clean["subject"] = clean_text(
+                clean["subject"], "the subject", max(MAX_SUBJECT_CHARS, self._limits.max_prompt_chars)
+            )
+        if "colors" in clean:
+            clean["colors"] = self._clean_colors(clean["colors"])
         return clean
+
+    @staticmethod
+    def _clean_colors(colors: Any) -> list[str]:
+        if colors is None:
+            return []
+        if isinstance(colors, str) or not isinstance(colors, (list, tuple)):
+            raise InvalidRequest("the colours must be a list of colour words or hex codes")
+        if len(colors) > MAX_COLORS:
+            raise InvalidRequest(f"too many colours: {len(colors)}, the limit is {MAX_COLORS}")
+        cleaned = (clean_text(color, f"colour {i}", MAX_COLOR_CHARS) for i, color in enumerate(colors, start=1))
+        return [color for color in cleaned if color]
 
     # --- submitting --------------------------------------------------------------------
     def create_job(self, user_id: str, command: GenerateCommand) -> Job:
@@ -161,7 +194,7 @@ class GenerationService:
         """
         brief = self.brief_for(command)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED)
-        return self._store_job(user_id, command.prompt, brief, seed)
+        return self._store_job(user_id, self._clean_idea(command.prompt), brief, seed)
 
     def _store_job(self, user_id: str, prompt: str, brief: ParsedPrompt, seed: int) -> Job:
         if not 0 <= seed <= MAX_SEED:
@@ -169,7 +202,7 @@ class GenerationService:
         job = self.jobs.create_within_quota(
             NewJob(
                 user_id=user_id,
-                prompt=" ".join(prompt.split()),
+                prompt=prompt,
                 parsed_prompt=brief.model_dump(),
                 style=brief.style,
                 product=brief.product,
@@ -245,10 +278,11 @@ class GenerationService:
             (command.seed + i) % (MAX_SEED + 1) if command.seed is not None else secrets.randbelow(MAX_SEED)
             for i in range(count)
         ]
+        idea = self._clean_idea(command.prompt)
         jobs: list[Job] = []
         try:
             for seed in seeds:
-                jobs.append(self._store_job(user_id, command.prompt, brief, seed))
+                jobs.append(self._store_job(user_id, idea, brief, seed))
         except QuotaExceeded:
             for job in jobs:
                 self._cancel_quietly(job.id)
@@ -259,6 +293,7 @@ class GenerationService:
         """A new job from one of the user's jobs' stored brief: a retry (`keep_seed`) or a variation."""
         job = self.owned_job(user_id, job_id)
         brief = ParsedPrompt.model_validate(job.parsed_prompt)
+        self._check_policy(brief)  # a job stored before a policy change runs under today's
         seed = job.seed if keep_seed and job.seed is not None else secrets.randbelow(MAX_SEED)
         return self.dispatch(self._store_job(user_id, job.prompt, brief, seed).id)
 
@@ -299,6 +334,11 @@ class GenerationService:
         return self._quotas
 
     def history(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
+        """A page of the user's jobs, newest first; InvalidRequest for a page out of range."""
+        if not 1 <= limit <= MAX_HISTORY_LIMIT:
+            raise InvalidRequest(f"limit must be between 1 and {MAX_HISTORY_LIMIT}")
+        if not 0 <= offset <= MAX_HISTORY_OFFSET:
+            raise InvalidRequest(f"offset must be between 0 and {MAX_HISTORY_OFFSET}")
         return self.jobs.list_for_user(user_id, limit=limit, offset=offset)
 
     def cancel(self, user_id: str, job_id: str) -> Job:

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import create_app
+from core.jobs.limits import MAX_HISTORY_OFFSET
 from core.jobs.service import GenerateCommand
 from tests.support.apps import make_settings
 from tests.support.servers import wait_until
@@ -115,4 +116,4 @@ def test_a_history_offset_past_what_the_database_takes_is_422_not_a_server_error
     # found by the OpenAPI conformance run: SQLite overflowed on the integer (500)
     response = client.get("/api/generate/jobs", params={"offset": 1527157263356334702592, "limit": 74})
     assert response.status_code == 422 and response.json()["detail"].startswith("query parameter offset:")
-    assert client.get("/api/generate/jobs", params={"offset": 2**31 - 1}).json() == {"jobs": []}
+    assert client.get("/api/generate/jobs", params={"offset": MAX_HISTORY_OFFSET}).json() == {"jobs": []}

@@ -131,8 +131,11 @@ def test_json_routes_still_take_a_body_within_the_limit(tmp_path):
     settings = make_settings(tmp_path, TENKAIGEN_MAX_REQUEST_BYTES=LIMIT)
     with TestClient(create_app(settings)) as client:
         assert client.post("/api/parse-prompt", json=JOB).status_code == 200
-        padded = dict(JOB, prompt="a red fox " + " " * (LIMIT - 200))
-        assert client.post("/api/parse-prompt", json=padded).status_code == 200
+        # JSON whitespace between the tokens: a body just under the limit, every field valid
+        padded = json.dumps(JOB).replace(", ", "," + " " * ((LIMIT - 200) // 2), 2).encode()
+        assert LIMIT - 400 < len(padded) < LIMIT
+        assert client.post("/api/parse-prompt", content=padded,
+                           headers={"content-type": "application/json"}).status_code == 200
 
 
 def deep(levels: int) -> bytes:

@@ -37,6 +37,7 @@ def policy() -> PromptPolicy:
         ("mcdonalds fries monster", "McDonald's"),
         ("Marvel heroes team poster", "Marvel"),
         ("a disney princess castle", "Disney"),
+        ("Pik\u200bachu on a surfboard", "Pikachu"),  # a zero-width space inside the word
     ],
 )
 def test_trademarks_and_characters_are_found_in_their_simple_variants(policy, prompt, term):
@@ -56,6 +57,9 @@ def test_trademarks_and_characters_are_found_in_their_simple_variants(policy, pr
         "a goofy dog with a stitched hat",
         "a disneyesque hand-drawn castle",  # a longer word that merely starts with a mark
         "naruto whirlpools, hiroshige woodblock",  # a place, not the character
+        "an Ashkenazi bakery with rye bread",  # a longer word that merely ends with a term ('nazi')
+        "a bootlego brick tower",  # ... 'Lego'
+        "postcode 21488 on a vintage stamp",  # ... '1488'
     ],
 )
 def test_ordinary_prompts_pass_without_false_positives(policy, prompt):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs import ALLOWED_TRANSITIONS, Job, JobStatus, JobStore, NewJob
+from core.jobs.sqlite_store import SqliteJobStore
 
 
 def new_job(user_id: str = "alice", prompt: str = "a red fox") -> NewJob:
@@ -63,6 +65,34 @@ def test_the_happy_path_records_start_completion_and_processing_time(job_store: 
     assert done.completed_at is not None and done.completed_at >= done.started_at
     assert done.processing_time_ms is not None and done.processing_time_ms >= 0
 
+
+
+def start_earlier(store: JobStore, job_id: str, seconds: float) -> None:
+    """Move a processing job's start back by `seconds`, on the store's own clock (no sleeping)."""
+    if isinstance(store, SqliteJobStore):
+        started = store.get(job_id).started_at - timedelta(seconds=seconds)
+        store._conn.execute("UPDATE generation_jobs SET started_at = ? WHERE id = ?",
+                            (started.isoformat(sep=" ", timespec="microseconds"), job_id))
+    else:
+        with store._pool.connection() as conn:
+            conn.execute("UPDATE generation_jobs SET started_at = started_at - make_interval(secs => %s) "
+                         "WHERE id = %s", (seconds, job_id))
+
+
+@pytest.mark.parametrize("ending", ["completed", "failed", "failed-stale"])
+def test_the_processing_time_is_the_time_from_start_to_the_end(job_store: JobStore, ending: str):
+    job = job_in(job_store, JobStatus.PROCESSING)
+    start_earlier(job_store, job.id, 2.5)
+    if ending == "completed":
+        done = job_store.mark_completed(job.id, "ai-generated/alice/x.png", "/media/x.png", 1)
+    elif ending == "failed":
+        done = job_store.mark_failed(job.id, "boom")
+    else:
+        later = datetime.now(UTC) + timedelta(seconds=10)  # the recovery loop's view: quiet for 10 s
+        [done] = job_store.fail_stale_processing(older_than_s=5.0, error="the worker went quiet", now=later)
+    elapsed_ms = (done.completed_at - done.started_at).total_seconds() * 1000
+    assert 2500 <= elapsed_ms < 60_000
+    assert done.processing_time_ms is not None and abs(done.processing_time_ms - elapsed_ms) <= 1
 
 def test_a_failed_job_keeps_its_error(job_store: JobStore):
     job = job_in(job_store, JobStatus.PROCESSING)

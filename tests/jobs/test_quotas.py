@@ -73,6 +73,25 @@ def test_a_store_counts_pending_and_processing_as_in_flight(job_store: JobStore)
     assert job_store.quota_usage("alice").in_flight == 2
 
 
+
+@pytest.mark.parametrize(
+    "limits", [QuotaLimits(in_flight=2), QuotaLimits(per_minute=2), QuotaLimits(per_day=2)],
+    ids=["in-flight", "per-minute", "per-day"],
+)
+def test_each_limit_counts_the_users_own_jobs_only(job_store: JobStore, limits: QuotaLimits):
+    """bob at his limit, with jobs pending and processing, takes nothing from alice's."""
+    job_store.mark_processing(job_store.create_within_quota(new_job(user_id="bob"), limits).id)
+    job_store.create_within_quota(new_job(user_id="bob"), limits)
+    with pytest.raises(QuotaExceeded):
+        job_store.create_within_quota(new_job(user_id="bob"), limits)
+    alice = job_store.quota_usage("alice")
+    assert (alice.last_minute, alice.last_day, alice.in_flight) == (0, 0, 0)
+    for _ in range(2):
+        job_store.create_within_quota(new_job(user_id="alice"), limits)
+    usage_of = {user: job_store.quota_usage(user) for user in ("alice", "bob")}
+    assert {user: (u.last_minute, u.last_day, u.in_flight) for user, u in usage_of.items()} == {
+        "alice": (2, 2, 2), "bob": (2, 2, 2)}
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_concurrent_submissions_from_two_processes_never_overshoot_the_limit(pg_store, pg_url):

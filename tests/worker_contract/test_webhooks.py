@@ -9,11 +9,13 @@ import pytest
 
 from core.errors import InvalidRequest, WebhookRejected
 from core.worker_contract.webhooks import (
+    SignatureRejected,
     WebhookPayload,
     WebhookSigner,
     ensure_webhook_secret,
     generate_webhook_secret,
     is_placeholder_secret,
+    verify_signature,
     verify_webhook,
 )
 
@@ -71,3 +73,20 @@ def test_the_generated_secret_is_created_once_and_reused(tmp_path):
 def test_placeholder_secrets_are_recognised():
     assert is_placeholder_secret(None) and is_placeholder_secret("changeme")
     assert not is_placeholder_secret(generate_webhook_secret())
+
+
+@pytest.mark.parametrize("ahead", [timedelta(days=365), timedelta(minutes=6)], ids=["a-year", "six-minutes"])
+def test_a_webhook_stamped_in_the_future_beyond_the_tolerance_is_rejected(webhook_secret, ahead):
+    """A timestamp is checked both ways: a signature made for a future moment is no fresher."""
+    body = payload().model_dump_json().encode()
+    headers = WebhookSigner(webhook_secret).headers(body, timestamp=datetime.now(UTC) + ahead)
+    with pytest.raises(WebhookRejected, match="too new"):
+        verify_webhook(webhook_secret, body, headers)
+    with pytest.raises(SignatureRejected, match="too new"):
+        verify_signature(webhook_secret, body, headers)  # the worker's check of a dispatch
+
+
+def test_a_clock_a_little_ahead_is_within_the_tolerance(webhook_secret):
+    body = payload().model_dump_json().encode()
+    headers = WebhookSigner(webhook_secret).headers(body, timestamp=datetime.now(UTC) + timedelta(minutes=2))
+    assert verify_webhook(webhook_secret, body, headers) == payload()
