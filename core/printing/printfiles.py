@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageFilter, ImageOps
 
 from core.catalog import Product
+from core.imaging.png_check import load_png
 
 BACKGROUND_TOLERANCE = 48.0  # RGB distance still counted as background
 SOFT_EDGE = 24.0  # the last part of the tolerance becomes partial alpha
@@ -105,8 +106,9 @@ def srgb_profile() -> bytes:
 
 
 def render_print_file(png: bytes, product: Product) -> PrintFile:
-    """The print-ready PNG of a generated design for `product`."""
-    with Image.open(io.BytesIO(png)) as opened:
+    """The print-ready PNG of a generated design for `product`; InvalidRequest when the design
+    is not a whole, readable PNG within the pixel limits (core.imaging.png_check)."""
+    with load_png(png) as opened:
         design = opened.convert("RGB")
     cutout = remove_background(design) if product.transparent_background else None
     if cutout is not None:
