@@ -39,6 +39,14 @@ def qwen_image_engine(settings: Settings) -> ImageEngine:
                   nunchaku=settings.use_nunchaku)
 
 
+def heartbeat_timeout_s(settings: Settings) -> float:
+    """When another process counts this one as gone: three recovery intervals without a heartbeat
+    (with no repeating passes, never before the processing deadline)."""
+    if settings.recovery_interval_s <= 0:
+        return settings.job_deadline_s
+    return max(3 * settings.recovery_interval_s, settings.pending_grace_s)
+
+
 def build_services(settings: Settings) -> Services:
     catalog = backends.catalog_from_settings(settings)
     secret = backends.webhook_secret_from_settings(settings)
@@ -57,7 +65,8 @@ def build_services(settings: Settings) -> Services:
     recovery = JobRecovery(
         generation,
         database.jobs,
-        RecoveryPolicy(pending_grace_s=settings.pending_grace_s, processing_deadline_s=settings.job_deadline_s),
+        RecoveryPolicy(pending_grace_s=settings.pending_grace_s, processing_deadline_s=settings.job_deadline_s,
+                       heartbeat_timeout_s=heartbeat_timeout_s(settings)),
     )
     return Services(
         settings=settings,

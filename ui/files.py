@@ -2,19 +2,32 @@
 
 Gradio serves files from the system temp folder; a job's image never changes once it is
 completed, so each file is written on first use and reused after that.
+
+A completed job's stored image may still be unusable: unreadable (stored before images were
+checked whole, or damaged in storage) or out of reach (the bucket is down). Such a job shows a
+tile saying so in place of its design, thumbnail and mockup, and the rest of the page loads.
+An unreadable image is remembered; an unreachable one is tried again on the next load.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from core.errors import InvalidRequest, StorageError
+from core.imaging.png_check import check_png
 from core.jobs import Job, JobStatus
-from core.mockups.previews import render_status_tile, render_thumbnail
 from core.jobs.service import GenerationService
+from core.mockups.previews import render_status_tile, render_thumbnail
+
+log = logging.getLogger(__name__)
+
+UNREADABLE_CAPTION = "the stored image cannot be read"
+UNREACHABLE_CAPTION = "the image store cannot be reached"
 
 
 class StudioFiles:
@@ -26,16 +39,16 @@ class StudioFiles:
     # Each job here came from one of the caller's own reads (history, owned_job, a batch they
     # submitted), so its owner is the caller.
     def design(self, job: Job) -> str:
-        """The job's full-size PNG, named for download."""
-        return self._cached(f"tenkaigen-{job.product}-{job.id}.png", lambda: self._service.load_image(job.user_id, job.id))
+        """The job's full-size PNG, named for download (or a tile saying why there is none)."""
+        return self._from_image(job, f"tenkaigen-{job.product}-{job.id}.png", lambda png: png)
 
     def mockup(self, job: Job) -> str:
-        return self._cached(f"mockup-{job.id}.png", lambda: self._service.mockup_png(job.user_id, job.id))
+        return self._from_image(job, f"mockup-{job.id}.png", lambda _png: self._service.mockup_png(job.user_id, job.id))
 
     def thumbnail(self, job: Job) -> str:
         """A small picture for galleries: the design, or a tile naming the status."""
         if job.status is JobStatus.COMPLETED:
-            return self._cached(f"thumb-{job.id}.jpg", lambda: render_thumbnail(self._service.load_image(job.user_id, job.id)))
+            return self._from_image(job, f"thumb-{job.id}.jpg", render_thumbnail)
         caption = (job.error or job.prompt) if job.status is JobStatus.FAILED else job.prompt
         # a pending or running job's tile changes when it finishes: keyed by status too
         return self._cached(f"tile-{job.id}-{job.status.value}.png", lambda: render_status_tile(job.status.value, caption))
@@ -43,6 +56,25 @@ class StudioFiles:
     def close(self) -> None:
         """Remove the folder (the app does this when it stops)."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _from_image(self, job: Job, name: str, make: Callable[[bytes], bytes]) -> str:
+        """A file made from the job's stored image, checked whole first; a tile when it is unusable."""
+        path = self.root / name
+        if path.exists():
+            return str(path)
+        broken = self.root / f"unreadable-{job.id}.png"
+        if broken.exists():
+            return str(broken)
+        try:
+            png = self._service.load_image(job.user_id, job.id)
+            check_png(png)
+            return self._cached(name, lambda: make(png))
+        except InvalidRequest as exc:
+            log.warning("stored image unreadable job_id=%s error=%s", job.id, exc)
+            return self._cached(broken.name, lambda: render_status_tile("unreadable", UNREADABLE_CAPTION))
+        except StorageError as exc:
+            log.warning("stored image unreachable job_id=%s error=%s", job.id, exc)
+            return self._cached(f"unreachable-{job.id}.png", lambda: render_status_tile("unavailable", UNREACHABLE_CAPTION))
 
     def _cached(self, name: str, make: Callable[[], bytes]) -> str:
         path = self.root / name

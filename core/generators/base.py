@@ -46,6 +46,8 @@ class ResultSink(Protocol):
 
 class Generator(Protocol):
     model_name: str
+    # True when jobs run inside this app process (they die with it); False for a remote worker
+    runs_in_process: bool
 
     @property
     def label(self) -> str:

@@ -6,6 +6,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from core.errors import InvalidTransition
 from core.generators.base import GenerationOutcome, GenerationRequest, ResultSink
 from core.generators.draft_art import render_draft
 
@@ -17,6 +18,7 @@ class DraftGenerator:
     the same completion path a worker's webhook takes."""
 
     model_name = "draft-renderer"
+    runs_in_process = True
     label = "offline draft renderer (no GPU configured)"
 
     def __init__(self, palettes: dict[str, list[str]], max_workers: int = 2) -> None:
@@ -43,6 +45,8 @@ class DraftGenerator:
             outcome = GenerationOutcome(job_id=request.job_id, status="failed", error=f"draft render failed: {exc}")
         try:
             sink.apply_outcome(outcome)
+        except InvalidTransition as exc:  # canceled (or reaped) while it rendered: expected, no traceback
+            log.info("draft outcome not applied job_id=%s: %s", request.job_id, exc)
         except Exception:
             log.exception("could not apply draft outcome job_id=%s", request.job_id)
 

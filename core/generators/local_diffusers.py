@@ -50,13 +50,18 @@ class SinkOutlet:
     def _apply(self, outcome: GenerationOutcome) -> Any:
         try:
             return self._sink.apply_outcome(outcome)
-        except Exception:  # e.g. the job was canceled meanwhile: log it, keep the runner going
+        except InvalidTransition as exc:  # canceled (or reaped) meanwhile: expected, no traceback
+            log.info("outcome not applied job_id=%s status=%s: %s", outcome.job_id, outcome.status, exc)
+            return None
+        except Exception:  # keep the runner going
             log.exception("could not apply outcome job_id=%s status=%s", outcome.job_id, outcome.status)
             return None
 
 
 class LocalDiffusersGenerator:
     """Generates on the runner's thread; the model loads there first, so building one is instant."""
+
+    runs_in_process = True
 
     def __init__(self, engine: ImageEngine, *, max_queue: int = 16) -> None:
         self.model_name = engine.model_name

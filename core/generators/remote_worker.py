@@ -58,6 +58,7 @@ def dispatch_body(request: GenerationRequest) -> dict[str, object]:
 
 class RemoteWorkerDispatcher:
     model_name = "qwen-image"
+    runs_in_process = False
     label = f"{model_name} on the GPU worker"
 
     def __init__(

@@ -10,6 +10,15 @@ from pydantic import BaseModel, Field
 from core.jobs.status import JobStatus
 
 
+# Where a dispatched job runs (`Job.runner`): a GPU worker that reports through the webhook, or
+# a generator inside one app process, named by that process's id (`in_process_runner`).
+REMOTE_RUNNER = "remote"
+
+
+def in_process_runner(process_id: str) -> str:
+    return f"process:{process_id}"
+
+
 class NewJob(BaseModel):
     """What the service knows about a job before it is stored."""
 
@@ -37,3 +46,9 @@ class Job(NewJob):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     updated_at: datetime
+    runner: str | None = None  # REMOTE_RUNNER or in_process_runner(...); None until dispatched
+    upload_failures: int = 0  # results the object store refused
+
+    @property
+    def runs_in_process(self) -> bool:
+        return self.runner is not None and self.runner != REMOTE_RUNNER

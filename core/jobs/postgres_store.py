@@ -31,6 +31,8 @@ QUERIES = load_queries("postgres")
 
 # advisory lock namespace (int4) for the per-user quota check; the key is hashtext(user_id)
 _QUOTA_LOCK_NAMESPACE = 7461
+# a process silent this long is long gone: its heartbeat row is deleted
+FORGET_PROCESSES_AFTER_S = 24 * 3600.0
 
 
 def open_pool(database_url: str, max_size: int = 10, timeout_s: float = 10.0) -> ConnectionPool:
@@ -124,6 +126,27 @@ class PostgresJobStore(TransitionMethods):
         with self._pool.connection() as conn:
             rows = conn.execute(QUERIES["fail_stale_processing"], params).fetchall()
         return [_row_to_job(r) for r in rows]
+
+    def fail_orphaned_in_process(
+        self, me: str, grace_s: float, heartbeat_timeout_s: float, error: str, now: datetime | None = None
+    ) -> list[Job]:
+        params = {"now": now, "grace": grace_s, "timeout": heartbeat_timeout_s, "me": me, "error": clipped_error(error)}
+        with self._pool.connection() as conn:
+            rows = conn.execute(QUERIES["fail_orphaned_in_process"], params).fetchall()
+        return [_row_to_job(r) for r in rows]
+
+    def record_runner(self, job_id: str, runner: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(QUERIES["record_runner"], (runner, _as_uuid(job_id)))
+
+    def record_upload_failure(self, job_id: str, error: str) -> int:
+        row = self._fetch_one(QUERIES["record_upload_failure"], (clipped_error(error), _as_uuid(job_id)))
+        return int(row["upload_failures"]) if row else 0
+
+    def beat(self, runner: str, now: datetime | None = None) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(QUERIES["beat"], {"runner": runner, "now": now})
+            conn.execute(QUERIES["forget_stopped_processes"], {"now": now, "age": FORGET_PROCESSES_AFTER_S})
 
     @staticmethod
     def _insert(conn: Any, new_job: NewJob) -> Job:

@@ -1,9 +1,27 @@
-"""Applying a generator's outcome to its job: progress, completion (the image stored first)
-or failure, each delivery applied once however often it arrives."""
+"""Applying a generator's outcome to its job: progress, completion (the image checked and
+stored first) or failure, each delivery applied once however often it arrives.
+
+A completed result whose image is not a whole, readable PNG of the job's size ends the job
+failed with the reason at once: whoever sent it treats the refusal as final (the worker does
+not retry a 4xx), so nothing else would ever come.
+
+An image the object store refuses (after the S3 client's own quick retries):
+- for a job running in this process, the upload is tried again a few times with backoff
+  (IN_PROCESS_UPLOAD_BACKOFF_S, about 20 s in all); then the job fails, naming the storage
+  error: nobody else holds its image, so there is nothing to wait for;
+- for a remote worker's job, the webhook answers 503 at once and the job stays processing:
+  the worker posts the result again on its own, longer schedule. Each refused delivery is
+  counted on the job; the worker posts a result at most WORKER_DELIVERY_ATTEMPTS times, so at
+  that count the job fails with the storage error instead of waiting for the processing
+  deadline (and if the worker gave up sooner, the deadline's reaper keeps the recorded storage
+  error as the reason).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Sequence
 
 from core.errors import InvalidRequest, InvalidTransition, StorageError
 from core.generators.base import GenerationOutcome
@@ -19,19 +37,33 @@ ALREADY_APPLIED = "already applied"
 # A worker may round the asked size to its model's grid (multiples of 16 px); anything
 # further off is not the image this job asked for.
 SIZE_TOLERANCE_PX = 16
+# an in-process job's upload: the first try, then one after each wait
+IN_PROCESS_UPLOAD_BACKOFF_S: tuple[float, ...] = (1.0, 4.0, 15.0)
+# How many times the GPU worker posts one result before it gives up
+# (modal_app/webhook_delivery.py, DEFAULT_BACKOFF_S: 7 waits, so 8 posts over about four minutes).
+WORKER_DELIVERY_ATTEMPTS = 8
 
 
 class OutcomeApplier:
-    def __init__(self, jobs: JobStore, objects: ObjectStore) -> None:
+    def __init__(
+        self,
+        jobs: JobStore,
+        objects: ObjectStore,
+        upload_backoff_s: Sequence[float] = IN_PROCESS_UPLOAD_BACKOFF_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._jobs = jobs
         self._objects = objects
+        self._upload_backoff_s = tuple(upload_backoff_s)
+        self._sleep = sleep
 
     def apply_outcome(self, outcome: GenerationOutcome) -> str:
         """Apply a generator's outcome; `APPLIED`, or `ALREADY_APPLIED` for a repeat.
 
         Raises JobNotFound, InvalidTransition (a finished job asked to become something
-        else), InvalidRequest (a completed outcome without a valid PNG) and StorageError
-        (the upload failed: the job stays processing so the sender can retry).
+        else), InvalidRequest (a completed outcome without a whole PNG of the job's size: the
+        job is failed with the reason) and StorageError (the upload failed: see the module's
+        docstring for when the job stays processing so the sender can retry).
         """
         job = self._jobs.get(outcome.job_id)
         target = JobStatus(outcome.status)
@@ -62,16 +94,18 @@ class OutcomeApplier:
         return APPLIED
 
     def _complete(self, job: Job, outcome: GenerationOutcome) -> None:
-        if not outcome.png:
-            raise InvalidRequest("a completed result must carry the PNG image")
-        width, height = check_png(outcome.png)
-        if abs(width - job.width) > SIZE_TOLERANCE_PX or abs(height - job.height) > SIZE_TOLERANCE_PX:
-            raise InvalidRequest(f"image is {width}x{height} but the job asked for {job.width}x{job.height}")
+        try:
+            self._check_image(job, outcome.png)
+        except InvalidRequest as exc:
+            self._jobs.mark_failed(job.id, f"the generated image was refused: {exc}")
+            log.warning("job failed job_id=%s error=image refused: %s", job.id, exc)
+            raise
+        assert outcome.png is not None  # _check_image refused a missing one
         key = image_key(self._objects.prefix, job.user_id, job.id)
         try:
-            self._objects.put_png(key, outcome.png)
-        except StorageError:
-            log.error("upload failed job_id=%s key=%s", job.id, key)
+            self._upload(job, key, outcome.png)
+        except StorageError as exc:
+            self._upload_failed(job, exc)
             raise
         try:
             self._jobs.mark_completed(job.id, key, self._objects.public_url(key), outcome.seed)
@@ -82,6 +116,43 @@ class OutcomeApplier:
                 self.discard_image(job)
             raise
         log.info("job completed job_id=%s key=%s", job.id, key)
+
+    @staticmethod
+    def _check_image(job: Job, png: bytes | None) -> None:
+        """The whole image decoded (within pixel and text-chunk limits) and of the job's size."""
+        if not png:
+            raise InvalidRequest("a completed result must carry the PNG image")
+        width, height = check_png(png)
+        if abs(width - job.width) > SIZE_TOLERANCE_PX or abs(height - job.height) > SIZE_TOLERANCE_PX:
+            raise InvalidRequest(f"image is {width}x{height} but the job asked for {job.width}x{job.height}")
+
+    def _upload(self, job: Job, key: str, png: bytes) -> None:
+        """Store the image; an in-process job's upload is tried again after each wait in the
+        backoff (a remote job's sender retries on its own). The last StorageError otherwise."""
+        waits = self._upload_backoff_s if job.runs_in_process else ()
+        for attempt, wait_s in enumerate((*waits, None), start=1):
+            try:
+                self._objects.put_png(key, png)
+                return
+            except StorageError as exc:
+                if wait_s is None:
+                    raise
+                log.warning("upload failed job_id=%s key=%s attempt=%d error=%s", job.id, key, attempt, exc)
+                self._sleep(wait_s)
+
+    def _upload_failed(self, job: Job, exc: StorageError) -> None:
+        """Fail the job now when no later delivery can come; otherwise count the refusal."""
+        reason = f"could not store the image: {exc}"
+        if not job.runs_in_process:
+            failures = self._jobs.record_upload_failure(job.id, reason)
+            if failures < WORKER_DELIVERY_ATTEMPTS:
+                log.error("upload failed job_id=%s failures=%d error=%s (the worker will retry)", job.id, failures, exc)
+                return
+        log.error("job failed job_id=%s error=%s", job.id, reason)
+        try:
+            self._jobs.mark_failed(job.id, reason)
+        except InvalidTransition:  # canceled or reaped meanwhile: it has ended either way
+            pass
 
     def discard_image(self, job: Job) -> None:
         """Remove a job's image if one was stored; storage errors are logged, not raised."""

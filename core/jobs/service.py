@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from core.catalog.policy import PromptPolicy, load_policy
 from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, JobNotFound, JobNotReady, QuotaExceeded
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
+from core.jobs.models import REMOTE_RUNNER, in_process_runner
 from core.jobs.limits import (
     DEFAULT_MAX_PROMPT_CHARS,
     MAX_BATCH,
@@ -95,6 +97,9 @@ class GenerationService:
         self._limits = limits
         self._quotas = quotas
         self.policy = policy if policy is not None else load_policy()
+        # This process's runner name: a job handed to an in-process generator records it, so
+        # recovery can tell the jobs of a process that is gone (core.jobs.recovery).
+        self.runner = in_process_runner(uuid.uuid4().hex[:16])
         self.results = OutcomeApplier(jobs, objects)
 
     # --- parsing -----------------------------------------------------------------------
@@ -231,7 +236,8 @@ class GenerationService:
         return self.hand_over(job)
 
     def hand_over(self, job: Job) -> Job:
-        """Send a job this process has claimed (status processing) to the generator.
+        """Send a job this process has claimed (status processing) to the generator, recording
+        where it runs (this process, or a remote worker).
 
         If the generator cannot take it, the job ends failed with the reason.
         """
@@ -248,6 +254,8 @@ class GenerationService:
             webhook_url=self._webhook_url,
             brief=brief,
         )
+        runner = self.runner if self.generator.runs_in_process else REMOTE_RUNNER
+        self.jobs.record_runner(job.id, runner)
         try:
             self.generator.submit(request, self)
         except GeneratorUnavailable as exc:

@@ -30,6 +30,8 @@ from core.ops.stats import (
 )
 
 QUERIES = load_queries("sqlite")
+# a process silent this long is long gone: its heartbeat row is deleted
+FORGET_PROCESSES_AFTER = timedelta(days=1)
 
 
 def _now() -> str:
@@ -55,6 +57,14 @@ class SqliteJobStore(TransitionMethods):
         self._conn.execute("PRAGMA busy_timeout=10000")
         with self._lock:
             self._conn.executescript(sqlite_schema())
+            self._add_new_columns()
+
+    def _add_new_columns(self) -> None:
+        """Columns added since an existing file was created (CREATE TABLE IF NOT EXISTS keeps its old shape)."""
+        present = {row[0] for row in self._conn.execute(QUERIES["job_columns"])}
+        for column in ("runner", "upload_failures"):
+            if column not in present:
+                self._conn.execute(QUERIES[f"add_column_{column}"])
 
     # --- reads -------------------------------------------------------------------------
     def get(self, job_id: str) -> Job:
@@ -165,6 +175,36 @@ class SqliteJobStore(TransitionMethods):
                 QUERIES["fail_stale_processing"], (clipped_error(error), stamp, stamp, stamp, cutoff)
             ).fetchall()
         return [_row_to_job(r) for r in rows]
+
+    def fail_orphaned_in_process(
+        self, me: str, grace_s: float, heartbeat_timeout_s: float, error: str, now: datetime | None = None
+    ) -> list[Job]:
+        moment = now or datetime.now(UTC)
+        grace_cutoff = _format_time(moment - timedelta(seconds=grace_s))
+        heartbeat_cutoff = _format_time(moment - timedelta(seconds=heartbeat_timeout_s))
+        stamp = _now()
+        with self._lock:
+            rows = self._conn.execute(
+                QUERIES["fail_orphaned_in_process"],
+                (clipped_error(error), stamp, stamp, stamp, me, grace_cutoff, heartbeat_cutoff),
+            ).fetchall()
+        return [_row_to_job(r) for r in rows]
+
+    def record_runner(self, job_id: str, runner: str) -> None:
+        with self._lock:
+            self._conn.execute(QUERIES["record_runner"], (runner, _now(), job_id))
+
+    def record_upload_failure(self, job_id: str, error: str) -> int:
+        with self._lock:
+            row = self._conn.execute(QUERIES["record_upload_failure"], (clipped_error(error), _now(), job_id)).fetchone()
+        return int(row[0]) if row else 0
+
+    def beat(self, runner: str, now: datetime | None = None) -> None:
+        moment = now or datetime.now(UTC)
+        stamp = _format_time(moment)
+        with self._lock:
+            self._conn.execute(QUERIES["beat"], (runner, stamp, stamp))
+            self._conn.execute(QUERIES["forget_stopped_processes"], (_format_time(moment - FORGET_PROCESSES_AFTER),))
 
     def _insert(self, new_job: NewJob) -> Job:
         now = _now()

@@ -52,7 +52,30 @@ class JobStore(Protocol):
         ...
 
     def fail_stale_processing(self, older_than_s: float, error: str, now: datetime | None = None) -> list[Job]:
-        """Fail the processing jobs not updated for `older_than_s`; return them."""
+        """Fail the processing jobs not updated for `older_than_s`; return them. A job that
+        already carries an error (an upload that kept failing) keeps it as the reason."""
+        ...
+
+    def record_runner(self, job_id: str, runner: str) -> None:
+        """Record where a processing job runs (`models.REMOTE_RUNNER` or `in_process_runner`)."""
+        ...
+
+    def record_upload_failure(self, job_id: str, error: str) -> int:
+        """Count a result the object store refused, keeping `error` as the job's last one;
+        the failures so far (0 when the job is no longer processing)."""
+        ...
+
+    def beat(self, runner: str, now: datetime | None = None) -> None:
+        """This process is alive: its heartbeat row says so (and long-stopped ones are forgotten)."""
+        ...
+
+    def fail_orphaned_in_process(
+        self, me: str, grace_s: float, heartbeat_timeout_s: float, error: str, now: datetime | None = None
+    ) -> list[Job]:
+        """Fail the processing jobs of another app process (runner not `me`, not remote) that
+        has not beaten for `heartbeat_timeout_s`, untouched for `grace_s`; return them."""
+        ...
+
     def stats(self, since: datetime) -> JobStats:
         """Monitoring figures over the jobs created at or after `since` (see `core.ops.stats`)."""
         ...

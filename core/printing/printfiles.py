@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +23,7 @@ from PIL import Image, ImageFilter, ImageOps
 
 from core.catalog import Product
 from core.imaging.png import encode_png, srgb_profile
+from core.imaging.png_check import load_png
 
 BACKGROUND_TOLERANCE = 48.0  # RGB distance still counted as background
 SOFT_EDGE = 24.0  # the last part of the tolerance becomes partial alpha
@@ -100,8 +100,9 @@ def fit_to_print_area(image: Image.Image, size: tuple[int, int], fit: str, pad: 
 
 
 def render_print_file(png: bytes, product: Product) -> PrintFile:
-    """The print-ready PNG of a generated design for `product`."""
-    with Image.open(io.BytesIO(png)) as opened:
+    """The print-ready PNG of a generated design for `product`; InvalidRequest when the design
+    is not a whole, readable PNG within the pixel limits (core.imaging.png_check)."""
+    with load_png(png) as opened:
         design = opened.convert("RGB")
     cutout = remove_background(design) if product.transparent_background else None
     if cutout is not None:

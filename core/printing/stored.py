@@ -1,16 +1,59 @@
-"""A job's print file rendered and stored beside its image, as {prefix}{user_id}/{job_id}_print.png."""
+"""A job's print file rendered and stored beside its image, as {prefix}{user_id}/{job_id}_print.png.
+
+A job's image never changes once it completed, so its print file is rendered once: a print
+file already stored (at the product's current size and DPI) is answered as it is. Rendering
+costs about half a second of CPU and several hundred MB at the large print sizes, so each
+process renders at most `MAX_CONCURRENT_RENDERS` at a time; a request beyond that is refused
+with a Retry-After (`PrintRendersBusy`, HTTP 429) rather than queued.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from PIL import Image
+
 from core.catalog import Product
+from core.errors import InvalidRequest, QuotaExceeded, StorageError
 from core.jobs import Job
 from core.printing.printfiles import render_print_file
 from core.storage import ObjectStore, image_key
 
 log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_RENDERS = 2
+RETRY_AFTER_S = 2
+
+
+class PrintRendersBusy(QuotaExceeded):
+    """Every print-file render slot of this process is taken; try again in `retry_after` seconds."""
+
+
+class RenderSlots:
+    """At most `size` print-file renders at once in this process; no waiting for a slot."""
+
+    def __init__(self, size: int = MAX_CONCURRENT_RENDERS) -> None:
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        if not self._slots.acquire(blocking=False):
+            raise PrintRendersBusy(
+                "print files are being rendered at capacity; please try again in a few seconds", RETRY_AFTER_S
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+# the process's own bound, shared by every door (API, studio)
+RENDER_SLOTS = RenderSlots()
 
 
 @dataclass(frozen=True)
@@ -23,13 +66,25 @@ class StoredPrintFile:
     background_removed: bool
 
 
-def store_print_file(objects: ObjectStore, job: Job, product: Product) -> StoredPrintFile:
-    """Render the print-ready PNG of a completed job's image and store it (overwriting an
-    earlier one); StorageError when the image cannot be read or the file cannot be written."""
+def store_print_file(objects: ObjectStore, job: Job, product: Product, slots: RenderSlots = RENDER_SLOTS) -> StoredPrintFile:
+    """The job's print file: the stored one when it fits the product, else rendered and stored.
+
+    InvalidRequest when the job's stored image cannot be read as a PNG, PrintRendersBusy when
+    this process is already rendering its limit, StorageError when the image cannot be fetched
+    or the file cannot be written.
+    """
     assert job.storage_key, "a print file needs the job's stored image"
-    print_file = render_print_file(objects.get(job.storage_key), product)
     key = image_key(objects.prefix, job.user_id, job.id, "_print")
-    objects.put_png(key, print_file.png)
+    stored = _stored_print_file(objects, key, product)
+    if stored is not None:
+        log.info("print file reused job_id=%s key=%s", job.id, key)
+        return stored
+    with slots.hold():
+        try:
+            print_file = render_print_file(objects.get(job.storage_key), product)
+        except InvalidRequest as exc:
+            raise InvalidRequest(f"the stored image of job {job.id} cannot be printed: {exc}") from exc
+        objects.put_png(key, print_file.png)
     log.info(
         "print file stored job_id=%s key=%s size=%dx%d dpi=%d background_removed=%s",
         job.id, key, print_file.width, print_file.height, print_file.dpi, print_file.background_removed,
@@ -38,3 +93,21 @@ def store_print_file(objects: ObjectStore, job: Job, product: Product) -> Stored
         key=key, url=objects.public_url(key), width=print_file.width, height=print_file.height,
         dpi=print_file.dpi, background_removed=print_file.background_removed,
     )
+
+
+def _stored_print_file(objects: ObjectStore, key: str, product: Product) -> StoredPrintFile | None:
+    """The print file at `key` if one is stored at the product's size and DPI (read from its
+    header); None when there is none, or it is unreadable or out of date (rendered again)."""
+    try:
+        if not objects.exists(key):
+            return None
+        with Image.open(io.BytesIO(objects.get(key))) as image:
+            size, mode, dpi = image.size, image.mode, image.info.get("dpi", (0, 0))
+    except (StorageError, OSError, ValueError) as exc:
+        log.warning("stored print file unusable key=%s error=%s", key, exc)
+        return None
+    if size != product.print_size_px or round(dpi[0]) != product.dpi:
+        return None
+    # the renderer writes RGBA exactly when it cut the background away
+    return StoredPrintFile(key=key, url=objects.public_url(key), width=size[0], height=size[1], dpi=product.dpi,
+                           background_removed=mode == "RGBA")

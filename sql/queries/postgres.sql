@@ -44,12 +44,45 @@ WHERE status = 'pending' AND id = (
 RETURNING *;
 
 -- fail_stale_processing --
--- (now, age, error)
+-- (now, age, error): an upload error already recorded is the better reason, so it stays
 UPDATE generation_jobs
-SET status = 'failed', error = %(error)s, completed_at = now(),
+SET status = 'failed', error = COALESCE(error, %(error)s), completed_at = now(),
     processing_time_ms = GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int
 WHERE status = 'processing' AND updated_at < COALESCE(%(now)s::timestamptz, now()) - make_interval(secs => %(age)s)
 RETURNING *;
+
+-- fail_orphaned_in_process --
+-- (now, grace, timeout, me, error): in-process jobs of another process that stopped beating;
+-- their generator is gone, so nothing will report
+UPDATE generation_jobs j
+SET status = 'failed', error = %(error)s, completed_at = now(),
+    processing_time_ms = GREATEST(0, ROUND(EXTRACT(EPOCH FROM (now() - started_at)) * 1000))::int
+WHERE j.status = 'processing' AND j.runner IS NOT NULL AND j.runner <> 'remote' AND j.runner <> %(me)s
+  AND j.updated_at < COALESCE(%(now)s::timestamptz, now()) - make_interval(secs => %(grace)s)
+  AND NOT EXISTS (SELECT 1 FROM app_processes p
+                  WHERE p.runner = j.runner
+                    AND p.heartbeat_at >= COALESCE(%(now)s::timestamptz, now()) - make_interval(secs => %(timeout)s))
+RETURNING j.*;
+
+-- record_runner --
+-- (runner, job id)
+UPDATE generation_jobs SET runner = %s WHERE id = %s AND status = 'processing';
+
+-- record_upload_failure --
+-- (error, job id): the failures so far; no row unless the job is processing
+UPDATE generation_jobs SET upload_failures = upload_failures + 1, error = %s
+WHERE id = %s AND status = 'processing'
+RETURNING upload_failures;
+
+-- beat --
+-- (runner, now)
+INSERT INTO app_processes (runner, heartbeat_at) VALUES (%(runner)s, COALESCE(%(now)s::timestamptz, now()))
+ON CONFLICT (runner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at;
+
+-- forget_stopped_processes --
+-- (now, age): heartbeats too old to matter
+DELETE FROM app_processes
+WHERE heartbeat_at < COALESCE(%(now)s::timestamptz, now()) - make_interval(secs => %(age)s);
 
 -- record_progress --
 -- (step, total, job id)

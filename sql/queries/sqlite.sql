@@ -36,13 +36,54 @@ WHERE status = 'pending'
 RETURNING *;
 
 -- fail_stale_processing --
--- (error, now, now, now, cutoff)
+-- (error, now, now, now, cutoff): an upload error already recorded is the better reason, so it stays
 UPDATE generation_jobs
-SET status = 'failed', error = ?, completed_at = ?, updated_at = ?,
+SET status = 'failed', error = COALESCE(error, ?), completed_at = ?, updated_at = ?,
     processing_time_ms = CASE WHEN started_at IS NULL THEN NULL
         ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END
 WHERE status = 'processing' AND updated_at < ?
 RETURNING *;
+
+-- fail_orphaned_in_process --
+-- (error, now, now, now, this process's runner, grace cutoff, heartbeat cutoff): in-process jobs
+-- of another process that stopped beating; their generator is gone, so nothing will report
+UPDATE generation_jobs
+SET status = 'failed', error = ?, completed_at = ?, updated_at = ?,
+    processing_time_ms = CASE WHEN started_at IS NULL THEN NULL
+        ELSE MAX(0, CAST(ROUND((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER)) END
+WHERE status = 'processing' AND runner IS NOT NULL AND runner <> 'remote' AND runner <> ?
+  AND updated_at < ?
+  AND NOT EXISTS (SELECT 1 FROM app_processes p
+                  WHERE p.runner = generation_jobs.runner AND p.heartbeat_at >= ?)
+RETURNING *;
+
+-- record_runner --
+-- (runner, now, job id)
+UPDATE generation_jobs SET runner = ?, updated_at = ? WHERE id = ? AND status = 'processing';
+
+-- record_upload_failure --
+-- (error, now, job id): the failures so far; no row unless the job is processing
+UPDATE generation_jobs SET upload_failures = upload_failures + 1, error = ?, updated_at = ?
+WHERE id = ? AND status = 'processing'
+RETURNING upload_failures;
+
+-- beat --
+-- (runner, now, now)
+INSERT INTO app_processes (runner, started_at, heartbeat_at) VALUES (?, ?, ?)
+ON CONFLICT (runner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at;
+
+-- forget_stopped_processes --
+-- (cutoff): heartbeats too old to matter
+DELETE FROM app_processes WHERE heartbeat_at < ?;
+
+-- job_columns --
+SELECT name FROM pragma_table_info('generation_jobs');
+
+-- add_column_runner --
+ALTER TABLE generation_jobs ADD COLUMN runner TEXT;
+
+-- add_column_upload_failures --
+ALTER TABLE generation_jobs ADD COLUMN upload_failures INTEGER NOT NULL DEFAULT 0;
 
 -- record_progress --
 -- (step, total, now, job id)

@@ -1,6 +1,7 @@
 -- TenkaiGen's SQLite database: the embedded twin of the Postgres migrations beside it
--- (015 for the jobs table, 020 for the local accounts). Every store opening the file runs
--- it, so each statement is safe to run again.
+-- (015 and 031 for the jobs table, 020 for the local accounts). Every store opening the file
+-- runs it, so each statement is safe to run again; columns added since a file was created are
+-- added by the store (`add_column_*` in queries/sqlite.sql).
 -- Timestamps are UTC ISO-8601 text; parsed_prompt is JSON text.
 CREATE TABLE IF NOT EXISTS generation_jobs (
     id                  TEXT PRIMARY KEY,
@@ -25,6 +26,8 @@ CREATE TABLE IF NOT EXISTS generation_jobs (
     started_at          TEXT,
     completed_at        TEXT,
     updated_at          TEXT    NOT NULL,
+    runner              TEXT,
+    upload_failures     INTEGER NOT NULL DEFAULT 0,
     CHECK (status <> 'completed' OR (storage_key IS NOT NULL AND image_url IS NOT NULL))
 );
 
@@ -59,4 +62,11 @@ CREATE TABLE IF NOT EXISTS login_failures (
     failures         INTEGER NOT NULL CHECK (failures >= 0),
     locked_until     REAL    NOT NULL DEFAULT 0,
     last_failure_at  REAL    NOT NULL
+);
+
+-- Running app processes and their heartbeats; see 031_job_runners.sql.
+CREATE TABLE IF NOT EXISTS app_processes (
+    runner        TEXT PRIMARY KEY,
+    started_at    TEXT NOT NULL,
+    heartbeat_at  TEXT NOT NULL
 );

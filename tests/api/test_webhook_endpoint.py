@@ -14,6 +14,7 @@ from core.jobs import Job
 from core.jobs.service import GenerateCommand
 from core.worker_contract.webhooks import WebhookPayload, WebhookSigner, generate_webhook_secret
 from tests.support.apps import make_settings
+from tests.support.bad_pngs import garbled_png, text_bomb_png
 from tests.support.fake_worker import FakeWorker, solid_png
 from tests.support.servers import LiveServer
 
@@ -131,11 +132,23 @@ def test_a_result_for_a_canceled_job_is_409_and_stores_nothing(client, processin
     assert stored_objects(client) == 0
 
 
-@pytest.mark.parametrize("image", [b"GIF89a not a png", b"\x89PNG\r\n\x1a\n truncated"], ids=["not-png", "truncated-png"])
-def test_a_completed_webhook_without_a_valid_png_is_422_and_the_job_keeps_processing(client, processing_job, webhook_secret, image):
-    response = post(client, completed(processing_job, png=image), webhook_secret)
+BAD_IMAGES = {
+    "not-png": lambda job: b"GIF89a not a png",
+    "truncated-png": lambda job: b"\x89PNG\r\n\x1a\n truncated",
+    "garbled-pixels": lambda job: garbled_png(job.width, job.height),
+    "text-bomb": lambda job: text_bomb_png(job.width, job.height),
+    "wrong-size": lambda job: solid_png(64, 64),
+}
+
+
+@pytest.mark.parametrize("make_image", BAD_IMAGES.values(), ids=BAD_IMAGES.keys())
+def test_a_completed_webhook_without_a_valid_png_is_422_and_fails_the_job_with_the_reason(client, processing_job, webhook_secret, make_image):
+    # the worker treats a 4xx as final: nothing else will come for this job, so it ends now
+    response = post(client, completed(processing_job, png=make_image(processing_job)), webhook_secret)
     assert response.status_code == 422
-    assert client.get(f"/api/generate/status/{processing_job.id}").json()["status"] == "processing"
+    status = client.get(f"/api/generate/status/{processing_job.id}").json()
+    assert status["status"] == "failed" and status["error"].startswith("the generated image was refused: ")
+    assert stored_objects(client) == 0
 
 
 def test_an_oversized_webhook_body_is_413(client, processing_job, webhook_secret):

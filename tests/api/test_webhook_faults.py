@@ -99,13 +99,15 @@ def test_a_giant_declared_size_is_refused_without_decoding(client, job, webhook_
     response = hook(client, *signed(webhook_secret, completed(job, png_header_only(100_000, 100_000))))
     assert response.status_code == 422
     assert "100000x100000" in response.json()["detail"] or "decompression" in response.json()["detail"].lower()
-    assert status(client, job)["status"] == "processing" and objects(client) == 0
+    # the worker does not retry a 4xx: the job ends failed with the reason at once
+    assert status(client, job)["status"] == "failed" and objects(client) == 0
 
 
-def test_an_image_of_another_size_than_the_job_is_422(client, job, webhook_secret):
+def test_an_image_of_another_size_than_the_job_is_422_and_fails_the_job(client, job, webhook_secret):
     response = hook(client, *signed(webhook_secret, completed(job, solid_png(64, 64))))
     assert response.status_code == 422
     assert f"image is 64x64 but the job asked for {job.width}x{job.height}" in response.json()["detail"]
+    assert status(client, job)["error"] == f"the generated image was refused: image is 64x64 but the job asked for {job.width}x{job.height}"
 
 
 def test_an_image_rounded_to_the_model_grid_is_accepted(client, job, webhook_secret):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -216,3 +217,17 @@ WHERE created_at > NOW() - INTERVAL '30 days';
         total, successful, avg_ms = conn.execute(seed_query).fetchone()
     assert (total, successful) == (2, 1)
     assert avg_ms is not None
+
+
+def test_a_sqlite_file_from_before_runners_gains_the_new_columns_when_opened(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    SqliteJobStore(path).close()
+    with sqlite3.connect(path) as conn:  # the file as an older release left it
+        conn.execute("ALTER TABLE generation_jobs DROP COLUMN runner")
+        conn.execute("ALTER TABLE generation_jobs DROP COLUMN upload_failures")
+    store = SqliteJobStore(path)
+    job = store.mark_processing(store.create(new_job()).id)
+    store.record_runner(job.id, "remote")
+    assert store.record_upload_failure(job.id, "bucket down") == 1
+    assert (store.get(job.id).runner, store.get(job.id).upload_failures) == ("remote", 1)
+    store.close()

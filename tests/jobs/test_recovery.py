@@ -167,3 +167,73 @@ def test_a_worker_that_never_reports_gets_its_job_failed_and_a_late_result_is_re
             body, headers = WebhookSigner(webhook_secret).signed_body(late)
             assert client.post("/api/generate/webhook", content=body, headers=headers).status_code == 409
             assert client.app.state.services.generation.objects.usage().objects == 0
+
+
+# --- in-process jobs of a process that is gone -----------------------------------------------------
+def in_process_service(job_store: JobStore, catalog: Catalog, tmp_path: Path) -> GenerationService:
+    """One app process: its own runner id, an in-process generator that holds its jobs."""
+    return GenerationService(
+        jobs=job_store, objects=LocalObjectStore(tmp_path / "objects", prefix="ai-generated/"),
+        parser=LocalPromptParser(catalog), generator=RecordingGenerator(runs_in_process=True), catalog=catalog,
+        webhook_url="http://127.0.0.1:9/hook",
+    )
+
+
+POLICY = RecoveryPolicy(pending_grace_s=10, processing_deadline_s=600, heartbeat_timeout_s=90)
+
+
+def test_in_process_jobs_of_a_killed_process_fail_once_its_heartbeat_stops_not_at_the_deadline(job_store, catalog, tmp_path):
+    killed = in_process_service(job_store, catalog, tmp_path)
+    JobRecovery(killed, job_store, POLICY).run_once()  # it was alive and beating
+    left = killed.submit("alice", GenerateCommand(prompt="a fox", style="anime", product="mug"))
+    restarted = JobRecovery(in_process_service(job_store, catalog, tmp_path), job_store, POLICY)
+    assert restarted.run_once(now=datetime.now(UTC) + timedelta(seconds=60)).orphaned == []  # its heartbeat is recent
+    report = restarted.run_once(now=datetime.now(UTC) + timedelta(seconds=100))
+    assert (report.orphaned, report.reaped) == ([left.id], [])
+    failed = job_store.get(left.id)
+    assert (failed.status, failed.error) == (JobStatus.FAILED, "the app restarted before this job finished; please retry")
+
+
+def test_a_live_process_keeps_its_in_process_jobs_however_long_they_wait(job_store, catalog, tmp_path):
+    busy = in_process_service(job_store, catalog, tmp_path)
+    queued = busy.submit("alice", GenerateCommand(prompt="a fox", style="anime", product="mug"))
+    other = JobRecovery(in_process_service(job_store, catalog, tmp_path), job_store, POLICY)
+    later = datetime.now(UTC) + timedelta(seconds=300)
+    JobRecovery(busy, job_store, POLICY).run_once(now=later)  # still beating
+    assert other.run_once(now=later).orphaned == []
+    assert JobRecovery(busy, job_store, POLICY).run_once(now=later).orphaned == []  # never its own
+    assert job_store.get(queued.id).status is JobStatus.PROCESSING
+
+
+def test_a_remote_workers_jobs_are_left_to_the_deadline(job_store, catalog, tmp_path):
+    service, _ = make_service(job_store, catalog, tmp_path)
+    sent = service.submit("alice", GenerateCommand(prompt="a fox", style="anime", product="mug"))
+    other = JobRecovery(in_process_service(job_store, catalog, tmp_path), job_store, POLICY)
+    assert other.run_once(now=datetime.now(UTC) + timedelta(seconds=300)).orphaned == []
+    assert job_store.get(sent.id).status is JobStatus.PROCESSING
+
+
+@pytest.mark.slow
+def test_a_draft_job_left_processing_by_a_killed_app_fails_after_the_restart_with_the_reason(tmp_path):
+    settings = make_settings(tmp_path, TENKAIGEN_RECOVERY_INTERVAL_S=60)  # a heartbeat older than 3 min: gone
+    killed = create_app(settings)  # never served: its state is what a kill -9 leaves
+    killed.state.services.recovery.run_once()  # it beat while it was alive
+    service = killed.state.services.generation
+    job = service.create_job("local", GenerateCommand(prompt="a fox", style="anime", product="sticker"))
+    service.jobs.mark_processing(job.id)
+    service.jobs.record_runner(job.id, service.runner)  # what its draft renderer was running
+    service.jobs.close()
+    with TestClient(create_app(settings)) as client:
+        assert client.get(f"/api/generate/status/{job.id}").json()["status"] == "processing"  # its heartbeat is fresh
+        report = client.app.state.services.recovery.run_once(now=datetime.now(UTC) + timedelta(minutes=4))
+        assert (report.orphaned, report.reaped) == ([job.id], [])
+        status = client.get(f"/api/generate/status/{job.id}").json()
+    assert (status["status"], status["error"]) == ("failed", "the app restarted before this job finished; please retry")
+
+
+def test_in_process_jobs_of_a_process_that_never_beat_fail_after_the_pending_grace(sqlite_store, catalog, tmp_path):
+    never_beat = in_process_service(sqlite_store, catalog, tmp_path)
+    job = never_beat.submit("alice", GenerateCommand(prompt="a fox", style="anime", product="mug"))
+    other = JobRecovery(in_process_service(sqlite_store, catalog, tmp_path), sqlite_store, POLICY)
+    assert other.run_once().orphaned == []  # within the grace: it may still be starting
+    assert other.run_once(now=datetime.now(UTC) + timedelta(seconds=11)).orphaned == [job.id]

@@ -18,9 +18,11 @@ from core.catalog import Catalog
 from core.generators import DraftGenerator, GenerationOutcome
 from core.parsing import LocalPromptParser
 from core.printing.printfiles import connected_to_border, render_print_file
+from core.printing.stored import RENDER_SLOTS
 from core.jobs.service import GenerateCommand, GenerationService
 from core.storage import image_key
 from tests.support.apps import make_settings
+from tests.support.bad_pngs import garbled_png
 from tests.support.servers import wait_until
 
 BACKGROUND = (250, 248, 245)
@@ -184,3 +186,48 @@ def test_post_print_file_before_the_job_completes_is_409(client):
     job = client.app.state.services.generation.create_job("local", GenerateCommand(prompt="a cat", style="anime", product="mug"))
     response = client.post(f"/api/generate/{job.id}/print-file")
     assert response.status_code == 409 and "pending" in response.json()["detail"]
+
+
+def completed_draft(client: TestClient) -> str:
+    accepted = client.post("/api/generate", json={"prompt": "a red fox", "style": "sticker", "product": "sticker", "seed": 3})
+    job_id = accepted.json()["job_id"]
+    wait_until(lambda: client.get(f"/api/generate/status/{job_id}").json()["status"] == "completed", what="draft job")
+    return job_id
+
+
+def test_a_stored_image_that_cannot_be_read_answers_422_with_a_message_not_500(client, tmp_path):
+    job_id = completed_draft(client)
+    stored = tmp_path / "objects" / "ai-generated" / "local" / f"{job_id}.png"
+    stored.write_bytes(garbled_png(*opened(stored.read_bytes()).size))  # damaged in storage
+    response = client.post(f"/api/generate/{job_id}/print-file")
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(f"the stored image of job {job_id} cannot be printed: image could not be read")
+
+
+def test_a_print_file_is_rendered_once_and_reused(client, tmp_path):
+    job_id = completed_draft(client)
+    first = client.post(f"/api/generate/{job_id}/print-file").json()
+    print_path = tmp_path / "objects" / "ai-generated" / "local" / f"{job_id}_print.png"
+    written = print_path.stat().st_ino
+    with RENDER_SLOTS.hold(), RENDER_SLOTS.hold():  # no render slot free: only a stored file can answer
+        again = client.post(f"/api/generate/{job_id}/print-file")
+    assert again.status_code == 200 and again.json() == first
+    assert print_path.stat().st_ino == written  # not written again
+
+
+def test_renders_beyond_the_bound_answer_429_with_retry_after(client):
+    job_id = completed_draft(client)
+    with RENDER_SLOTS.hold(), RENDER_SLOTS.hold():
+        busy = client.post(f"/api/generate/{job_id}/print-file")
+        assert busy.status_code == 429 and busy.headers["retry-after"] == "2"
+        assert "print files are being rendered at capacity" in busy.json()["detail"]
+    assert client.post(f"/api/generate/{job_id}/print-file").status_code == 200
+
+
+def test_a_print_file_of_an_outdated_size_is_rendered_again(service: GenerationService):
+    job_id = completed_job(service, "sticker")
+    job = service.jobs.get(job_id)
+    key = image_key(service.objects.prefix, "ana", job_id, "_print")
+    service.objects.put_png(key, design_png((100, 100)))  # from before the product's print size changed
+    stored = service.export_print_file("ana", job_id)
+    assert opened(service.objects.get(stored.key)).size == service.catalog.product(job.product).print_size_px

@@ -13,6 +13,7 @@ class RecordingGenerator:
 
     model_name: str = "recording"
     label: str = "recording generator (tests)"
+    runs_in_process: bool = False  # like a GPU worker: recovery leaves its jobs to the deadline
     requests: list[GenerationRequest] = field(default_factory=list)
 
     def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
