@@ -14,6 +14,7 @@ MAX_BATCH = 4  # images (jobs) from one generate request
 DEFAULT_MAX_PROMPT_CHARS = 1000
 MAX_NEGATIVE_PROMPT_CHARS = 2000  # longer negative prompts are cut to this
 MAX_FINAL_PROMPT_CHARS = 2000  # an edited final prompt, what the image model receives
+MAX_CALLBACK_URL_CHARS = 2048  # a job's callback_url
 
 __all__ = ["MAX_SEED", "MAX_STEPS", "MIN_STEPS", "MAX_BATCH", "DEFAULT_MAX_PROMPT_CHARS",
-           "MAX_NEGATIVE_PROMPT_CHARS", "MAX_FINAL_PROMPT_CHARS"]
+           "MAX_NEGATIVE_PROMPT_CHARS", "MAX_FINAL_PROMPT_CHARS", "MAX_CALLBACK_URL_CHARS"]

@@ -22,6 +22,8 @@ class NewJob(BaseModel):
     height: int
     seed: int | None = None
     model: str | None = None
+    # where the terminal status is POSTed (core.jobs.callbacks); None: no callback
+    callback_url: str | None = None
 
 
 class Job(NewJob):
@@ -37,3 +39,5 @@ class Job(NewJob):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     updated_at: datetime
+    callback_attempts: int = 0
+    callback_state: str | None = None  # None while owed (or no callback), "delivered", "abandoned"

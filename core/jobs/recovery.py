@@ -1,11 +1,13 @@
 """Recovery: no job is lost when an app process restarts or a worker never reports.
 
-One pass (`JobRecovery.run_once`) does two things:
+One pass (`JobRecovery.run_once`) does three things:
 1. pending jobs older than a grace period (their process died before handing them over,
    or the hand-over was never attempted) are claimed, each by exactly one process, and
    handed to the generator;
 2. processing jobs with no news (no start, no progress, no result) for longer than the
-   deadline are failed with a reason, and any image stored for them is removed.
+   deadline are failed with a reason, and any image stored for them is removed;
+3. result callbacks still owed by finished jobs (the process sending them died) are queued
+   again (core.jobs.callbacks).
 
 `RecoveryLoop` runs a pass at start-up and then every interval, in a daemon thread that
 app.py's lifespan starts and stops.
@@ -43,6 +45,7 @@ class RecoveryPolicy:
 class RecoveryReport:
     redispatched: list[str] = field(default_factory=list)
     reaped: list[str] = field(default_factory=list)
+    callbacks_requeued: list[str] = field(default_factory=list)
 
 
 class JobRecovery:
@@ -66,11 +69,13 @@ class JobRecovery:
         ):
             self._reaped(job)
             report.reaped.append(job.id)
+        report.callbacks_requeued = self._service.redeliver_owed_callbacks(now=now)
         return report
 
     def _reaped(self, job: Job) -> None:
         log.warning("job reaped job_id=%s error=%s", job.id, safe(job.error))
         self._service.results.discard_image(job)
+        self._service.job_finished(job)
 
 
 class RecoveryLoop:

@@ -30,6 +30,8 @@ from core.ops.stats import (
 )
 
 QUERIES = load_queries("sqlite")
+# columns added to generation_jobs after its first release, each with an `add_<column>` query
+ADDED_COLUMNS = ("callback_url", "callback_attempts", "callback_state")
 
 
 def _now() -> str:
@@ -55,6 +57,14 @@ class SqliteJobStore(TransitionMethods):
         self._conn.execute("PRAGMA busy_timeout=10000")
         with self._lock:
             self._conn.executescript(sqlite_schema())
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A file made before a column was added gains it (SQLite has no ADD COLUMN IF NOT EXISTS)."""
+        present = {row["name"] for row in self._conn.execute(QUERIES["job_columns"])}
+        for column in ADDED_COLUMNS:
+            if column not in present:
+                self._conn.execute(QUERIES[f"add_{column}"])
 
     # --- reads -------------------------------------------------------------------------
     def get(self, job_id: str) -> Job:
@@ -197,6 +207,23 @@ class SqliteJobStore(TransitionMethods):
             oldest_in_minute=_parse_time(row["oldest_in_minute"]),
             oldest_in_day=_parse_time(row["oldest_in_day"]),
         )
+
+    def record_callback_attempt(self, job_id: str, state: str | None) -> Job:
+        with self._lock:
+            row = self._conn.execute(QUERIES["record_callback_attempt"], (state, job_id)).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _row_to_job(row)
+
+    def abandon_callback(self, job_id: str) -> None:
+        with self._lock:
+            self._conn.execute(QUERIES["abandon_callback"], (job_id,))
+
+    def owed_callbacks(self, older_than_s: float, now: datetime | None = None, limit: int = 100) -> list[Job]:
+        cutoff = _format_time((now or datetime.now(UTC)) - timedelta(seconds=older_than_s))
+        with self._lock:
+            rows = self._conn.execute(QUERIES["owed_callbacks"], (cutoff, limit)).fetchall()
+        return [_row_to_job(r) for r in rows]
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._lock:

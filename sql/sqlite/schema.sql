@@ -1,5 +1,5 @@
 -- TenkaiGen's SQLite database: the embedded twin of the Postgres migrations beside it
--- (015 for the jobs table, 020 for the local accounts). Every store opening the file runs
+-- (015 for the jobs table, 020 for the local accounts, 032 for result callbacks). Every store opening the file runs
 -- it, so each statement is safe to run again.
 -- Timestamps are UTC ISO-8601 text; parsed_prompt is JSON text.
 CREATE TABLE IF NOT EXISTS generation_jobs (
@@ -25,6 +25,10 @@ CREATE TABLE IF NOT EXISTS generation_jobs (
     started_at          TEXT,
     completed_at        TEXT,
     updated_at          TEXT    NOT NULL,
+    -- result callbacks (032_job_callbacks.sql); older files get these columns from the store
+    callback_url        TEXT    CHECK (callback_url IS NULL OR length(callback_url) <= 2048),
+    callback_attempts   INTEGER NOT NULL DEFAULT 0,
+    callback_state      TEXT    CHECK (callback_state IS NULL OR callback_state IN ('delivered', 'abandoned')),
     CHECK (status <> 'completed' OR (storage_key IS NOT NULL AND image_url IS NOT NULL))
 );
 
