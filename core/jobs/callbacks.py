@@ -20,18 +20,17 @@ from __future__ import annotations
 
 import heapq
 import ipaddress
-import json
 import logging
 import socket
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic_core import to_json
 
 from core.errors import InvalidRequest, JobNotFound
 from core.jobs.limits import MAX_CALLBACK_URL_CHARS
@@ -110,17 +109,13 @@ def status_body(job: Job, public_url: str) -> dict[str, Any]:
         "image_url": image_url,
         "error": job.error,
         "processing_time_ms": job.processing_time_ms,
-        "created_at": _iso(job.created_at),
-        "completed_at": _iso(job.completed_at),
+        "created_at": job.created_at,
+        "completed_at": job.completed_at,
         "style": job.style,
         "product": job.product,
         "seed": job.seed,
         "progress": progress,
     }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 @dataclass(order=True)
@@ -244,7 +239,7 @@ class CallbackDispatcher:
         host = urlsplit(job.callback_url).hostname or ""
         if not self.allow_private and (_is_private_host(host) or _resolves_to_private(host)):
             return "refused: the host resolves to a private address", False
-        body = json.dumps(status_body(job, self._public_url)).encode()
+        body = to_json(status_body(job, self._public_url))  # pydantic's JSON, as the API writes it
         headers = self._signer.headers(body, msg_id=f"msg_{job.id}_{job.status.value}")
         try:
             answer = self._client.post(job.callback_url, content=body, headers=headers)
