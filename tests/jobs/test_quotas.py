@@ -160,3 +160,12 @@ def test_a_third_batch_over_the_minute_limit_answers_429_naming_it_with_its_retr
         assert refused.status_code == 429
         assert "per-minute limit" in refused.json()["detail"] and "room for 2" in refused.json()["detail"]
         assert 50 <= int(refused.headers["retry-after"]) <= 60
+
+
+def test_the_studio_shows_the_same_quota_message_as_the_api():
+    from ui.errors import as_gradio_error
+
+    counted = usage(last_minute=8, oldest_in_minute=NOW - timedelta(seconds=20))
+    with pytest.raises(QuotaExceeded) as refused:
+        check_batch_quota(counted, QuotaLimits(per_minute=10), 4)
+    assert as_gradio_error(refused.value).message == str(refused.value)
