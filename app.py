@@ -17,6 +17,7 @@ from cli.parser import parse_args
 from cli.serve import serve
 from core import backends
 from core.catalog.policy import load_policy
+from core.jobs.callbacks import CallbackDispatcher
 from core.jobs.quotas import QuotaLimits
 from core.jobs.recovery import JobRecovery, RecoveryPolicy
 from core.jobs.service import GenerationService, ServiceLimits
@@ -51,6 +52,8 @@ def build_services(settings: Settings) -> Services:
     catalog = backends.catalog_from_settings(settings)
     secret = backends.webhook_secret_from_settings(settings)
     database = backends.open_database(settings)
+    callbacks = CallbackDispatcher(database.jobs, secret, settings.public_url,
+                                   allow_private=settings.callback_allow_private, timeout_s=settings.http_timeout_s)
     generation = GenerationService(
         jobs=database.jobs,
         objects=backends.object_store_from_settings(settings),
@@ -61,6 +64,7 @@ def build_services(settings: Settings) -> Services:
         limits=ServiceLimits(max_prompt_chars=settings.max_prompt_chars, steps=settings.generation_steps),
         quotas=QuotaLimits(settings.quota_per_minute, settings.quota_per_day, settings.quota_in_flight),
         policy=load_policy(settings.policy_file),
+        callbacks=callbacks,
     )
     recovery = JobRecovery(
         generation,

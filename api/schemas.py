@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from core.jobs import Job
-from core.jobs.limits import MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED
+from core.jobs.callbacks import status_body
+from core.jobs.limits import (
+    MAX_BATCH,
+    MAX_CALLBACK_URL_CHARS,
+    MAX_NEGATIVE_PROMPT_CHARS,
+    MAX_SEED,
+    MAX_STEPS,
+    MIN_STEPS,
+)
 
 
 class ErrorBody(BaseModel):
@@ -27,17 +35,67 @@ class ParsePromptResponse(BaseModel):
     parsed: dict[str, Any]
 
 
+# what a new brief is made of; a variation or retry takes them all from its job's stored brief
+BRIEF_FIELDS = ("prompt", "style", "product", "seed", "negative_prompt", "steps", "final_prompt",
+                "final_negative_prompt")
+
+
 class GenerateBody(BaseModel):
-    prompt: str
-    style: str
-    product: str
-    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    prompt: str | None = Field(None, description="The idea; required unless variation_of or retry_of is given")
+    style: str | None = Field(None, description="Style id (GET /api/styles); required with prompt")
+    product: str | None = Field(None, description="Product id (GET /api/products); required with prompt")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="With images > 1, consecutive seeds from it")
     negative_prompt: str | None = Field(None, max_length=MAX_NEGATIVE_PROMPT_CHARS)
+    steps: int | None = Field(None, ge=MIN_STEPS, le=MAX_STEPS, description="Denoising steps (default: the app's)")
+    images: int = Field(1, ge=1, le=MAX_BATCH, description="How many images (jobs), each its own seed")
+    final_prompt: str | None = Field(
+        None, description="The edited brief: exactly what the image model draws (normalised, checked by the policy)"
+    )
+    final_negative_prompt: str | None = Field(None, description="The edited brief's negative prompt")
+    variation_of: str | None = Field(None, description="One of your job ids: a new job from its brief, a new seed")
+    retry_of: str | None = Field(None, description="One of your job ids: a new job from its brief and seed")
+    callback_url: str | None = Field(
+        None,
+        max_length=MAX_CALLBACK_URL_CHARS,
+        description="http(s) URL that gets each job's terminal status as a signed Standard Webhooks POST",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> GenerateBody:
+        source = [name for name in ("variation_of", "retry_of") if getattr(self, name)]
+        if len(source) > 1:
+            raise ValueError("give variation_of or retry_of, not both")
+        if source:
+            given = [name for name in BRIEF_FIELDS if getattr(self, name) is not None]
+            if given:
+                raise ValueError(
+                    f"{source[0]} makes the job from that job's stored brief: leave out {', '.join(given)}"
+                )
+            if self.retry_of and self.images != 1:
+                raise ValueError("retry_of repeats one job with its seed: images must be 1 (ask for variations)")
+        return self
+
+    def missing_fields(self) -> list[dict[str, Any]]:
+        """Validation errors (FastAPI's shape) for the brief fields a new job needs and lacks:
+        pydantic cannot tell "required unless variation_of / retry_of" by itself."""
+        if self.variation_of or self.retry_of:
+            return []
+        return [
+            {"type": "missing", "loc": ("body", name), "msg": "Field required (or give variation_of / retry_of)",
+             "input": None}
+            for name in ("prompt", "style", "product")
+            if getattr(self, name) is None
+        ]
+
+    def brief_overrides(self) -> dict[str, str]:
+        overrides = {"prompt": self.final_prompt, "negative_prompt": self.final_negative_prompt}
+        return {field: value for field, value in overrides.items() if value is not None}
 
 
 class GenerateAccepted(BaseModel):
-    job_id: str
+    job_id: str = Field(description="The first (or only) job")
     status: str
+    job_ids: list[str] = Field(description="Every job the request made, in seed order")
 
 
 class Progress(BaseModel):
@@ -57,27 +115,15 @@ class JobStatusResponse(BaseModel):
     style: str
     product: str
     seed: int | None
+    final_prompt: str | None = Field(None, description="What the image model receives (the brief's prompt)")
+    final_negative_prompt: str | None = Field(None, description="The brief's negative prompt")
+    steps: int | None = Field(None, description="Denoising steps asked for; null: the app's default")
     progress: Progress | None = None
 
     @classmethod
     def from_job(cls, job: Job, image_url: str | None) -> JobStatusResponse:
-        progress = None
-        if job.progress_step is not None and job.progress_total:
-            progress = Progress(step=job.progress_step, total=job.progress_total)
-        return cls(
-            job_id=job.id,
-            status=job.status.value,
-            prompt=job.prompt,
-            image_url=image_url,
-            error=job.error,
-            processing_time_ms=job.processing_time_ms,
-            created_at=job.created_at,
-            completed_at=job.completed_at,
-            style=job.style,
-            product=job.product,
-            seed=job.seed,
-            progress=progress,
-        )
+        """The same fields a job's callback carries (core.jobs.callbacks.status_body)."""
+        return cls.model_validate({**status_body(job, ""), "image_url": image_url})
 
 
 class JobList(BaseModel):

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     quota_per_day: int = Field(200, alias="TENKAIGEN_QUOTA_PER_DAY", ge=0)
     quota_in_flight: int = Field(4, alias="TENKAIGEN_QUOTA_IN_FLIGHT", ge=0)
 
+    # --- result callbacks (POST /api/generate's callback_url) --------------------------------
+    # loopback and private addresses are refused unless this is set (tests, a private network)
+    callback_allow_private: bool = Field(False, alias="TENKAIGEN_CALLBACK_ALLOW_PRIVATE")
+
     # --- fault tolerance -----------------------------------------------------------------
     dispatch_attempts: int = Field(4, alias="TENKAIGEN_DISPATCH_ATTEMPTS", ge=1, le=10)
     dispatch_backoff_s: float = Field(0.5, alias="TENKAIGEN_DISPATCH_BACKOFF_S", ge=0)

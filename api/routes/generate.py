@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep, UserIdDep
@@ -46,21 +47,39 @@ def parse_prompt(body: ParsePromptBody, services: ServicesDep, _user_id: UserIdD
     "/generate",
     response_model=GenerateAccepted,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(400, 401, 413, 422, 429),
+    responses=error_responses(400, 401, 404, 413, 422, 429, described={
+        404: "variation_of / retry_of names no job of yours",
+        429: "over a quota: `detail` names the limit that binds, Retry-After when it frees"}),
 )
 def generate(
     body: GenerateBody, services: ServicesDep, user_id: UserIdDep, background: BackgroundTasks
 ) -> GenerateAccepted:
-    command = GenerateCommand(
-        prompt=body.prompt,
-        style=body.style,
-        product=body.product,
-        seed=body.seed,
-        negative_prompt=body.negative_prompt,
-    )
-    job = services.generation.create_job(user_id, command)
-    background.add_task(services.generation.dispatch, job.id)
-    return GenerateAccepted(job_id=job.id, status=job.status.value)
+    """One job, a batch (`images`), or a variation / retry of one of your jobs; dispatched after the answer."""
+    missing = body.missing_fields()
+    if missing:
+        raise RequestValidationError(missing)
+    generation = services.generation
+    source = body.variation_of or body.retry_of
+    if source:
+        jobs = generation.create_rerun(
+            user_id, source, keep_seed=body.retry_of is not None, count=body.images, callback_url=body.callback_url
+        )
+    else:
+        assert body.prompt is not None and body.style is not None and body.product is not None  # the validator's
+        command = GenerateCommand(
+            prompt=body.prompt,
+            style=body.style,
+            product=body.product,
+            seed=body.seed,
+            negative_prompt=body.negative_prompt,
+            steps=body.steps,
+            brief_overrides=body.brief_overrides() or None,
+            callback_url=body.callback_url,
+        )
+        jobs = generation.create_batch(user_id, command, body.images)
+    for job in jobs:
+        background.add_task(generation.dispatch, job.id)
+    return GenerateAccepted(job_id=jobs[0].id, status=jobs[0].status.value, job_ids=[job.id for job in jobs])
 
 
 @router.get("/generate/status/{job_id}", response_model=JobStatusResponse, responses=error_responses(401, 404, 429))

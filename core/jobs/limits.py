@@ -15,6 +15,7 @@ MAX_BATCH = 4  # images (jobs) from one generate request
 DEFAULT_MAX_PROMPT_CHARS = 1000
 MAX_NEGATIVE_PROMPT_CHARS = 2000  # the negative prompt, typed or in an edited brief
 MAX_FINAL_PROMPT_CHARS = 2000  # an edited final prompt, what the image model receives
+MAX_CALLBACK_URL_CHARS = 2048  # a job's callback_url
 
 # The brief's other fields (an edited brief is stored with the job). The local parser may
 # take the whole idea as the subject, so the service allows the larger of this and the
@@ -32,4 +33,4 @@ MAX_HISTORY_OFFSET = 1_000_000  # far past anyone's history, far inside a 64-bit
 __all__ = ["MAX_SEED", "MAX_STEPS", "MIN_STEPS", "MAX_BATCH", "DEFAULT_MAX_PROMPT_CHARS",
            "MAX_NEGATIVE_PROMPT_CHARS", "MAX_FINAL_PROMPT_CHARS", "MAX_SUBJECT_CHARS", "MAX_COLORS",
            "MAX_COLOR_CHARS", "MAX_MOOD_CHARS", "MAX_COMPOSITION_CHARS", "MAX_HISTORY_LIMIT",
-           "MAX_HISTORY_OFFSET"]
+           "MAX_HISTORY_OFFSET", "MAX_CALLBACK_URL_CHARS"]

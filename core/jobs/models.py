@@ -31,6 +31,8 @@ class NewJob(BaseModel):
     height: int
     seed: int | None = None
     model: str | None = None
+    # where the terminal status is POSTed (core.jobs.callbacks); None: no callback
+    callback_url: str | None = None
 
 
 class Job(NewJob):
@@ -46,6 +48,8 @@ class Job(NewJob):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     updated_at: datetime
+    callback_attempts: int = 0
+    callback_state: str | None = None  # None while owed (or no callback), "delivered", "abandoned"
     runner: str | None = None  # REMOTE_RUNNER or in_process_runner(...); None until dispatched
     upload_failures: int = 0  # results the object store refused
 

@@ -167,6 +167,21 @@ class PostgresJobStore(TransitionMethods):
         ).fetchone()
         return QuotaUsage(**row)
 
+    def record_callback_attempt(self, job_id: str, state: str | None) -> Job:
+        row = self._fetch_one(QUERIES["record_callback_attempt"], (state, _as_uuid(job_id)))
+        if row is None:
+            raise JobNotFound(job_id)
+        return _row_to_job(row)
+
+    def abandon_callback(self, job_id: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(QUERIES["abandon_callback"], (_as_uuid(job_id),))
+
+    def owed_callbacks(self, older_than_s: float, now: datetime | None = None, limit: int = 100) -> list[Job]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(QUERIES["owed_callbacks"], {"now": now, "age": older_than_s, "limit": limit}).fetchall()
+        return [_row_to_job(r) for r in rows]
+
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._pool.connection() as conn:
             conn.execute(QUERIES["record_progress"], (step, total, _as_uuid(job_id)))

@@ -50,40 +50,74 @@ def _seconds_until(moment: datetime | None, now: datetime) -> int:
 
 def check_quota(usage: QuotaUsage, limits: QuotaLimits) -> None:
     """Raise QuotaExceeded (with Retry-After seconds) when one more job would break a limit."""
-    if limits.in_flight and usage.in_flight >= limits.in_flight:
-        raise QuotaExceeded(
-            f"you already have {usage.in_flight} designs in progress (the limit is {limits.in_flight}); "
-            "wait for one to finish",
-            IN_FLIGHT_RETRY_S,
-        )
-    if limits.per_minute and usage.last_minute >= limits.per_minute:
-        wait = _seconds_until(usage.oldest_in_minute and usage.oldest_in_minute + MINUTE, usage.now)
-        raise QuotaExceeded(
-            f"rate limit: {limits.per_minute} designs per minute; try again in {wait} s", wait
-        )
-    if limits.per_day and usage.last_day >= limits.per_day:
-        wait = _seconds_until(usage.oldest_in_day and usage.oldest_in_day + DAY, usage.now)
-        raise QuotaExceeded(
-            f"daily limit reached: {limits.per_day} designs per 24 hours; try again in {_readable(wait)}", wait
-        )
+    check_batch_quota(usage, limits, 1)
+
+
+@dataclass(frozen=True)
+class LimitStanding:
+    """One limit as it stands for a user: how many more jobs fit now, and when the next slot frees."""
+
+    name: str  # "per-minute", "per-day", "in-flight"
+    limit: int
+    used: int
+    frees_in_s: int  # seconds until the oldest counted job leaves the window (in flight: a guess)
+
+    @property
+    def room(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+def standings(usage: QuotaUsage, limits: QuotaLimits) -> list[LimitStanding]:
+    """Every limit that is set, with its room and when it frees up."""
+    found = []
+    if limits.per_minute:
+        frees = _seconds_until(usage.oldest_in_minute and usage.oldest_in_minute + MINUTE, usage.now)
+        found.append(LimitStanding("per-minute", limits.per_minute, usage.last_minute, frees))
+    if limits.per_day:
+        frees = _seconds_until(usage.oldest_in_day and usage.oldest_in_day + DAY, usage.now)
+        found.append(LimitStanding("per-day", limits.per_day, usage.last_day, frees))
+    if limits.in_flight:
+        found.append(LimitStanding("in-flight", limits.in_flight, usage.in_flight, IN_FLIGHT_RETRY_S))
+    return found
+
+
+def binding_limit(usage: QuotaUsage, limits: QuotaLimits, count: int = 1) -> LimitStanding | None:
+    """The limit that stops `count` more jobs now, or None when they fit.
+
+    When several do, the one that frees up last binds: waiting for the others is not enough.
+    """
+    short = [s for s in standings(usage, limits) if s.room < count]
+    return max(short, key=lambda s: s.frees_in_s, default=None)
 
 
 def check_batch_quota(usage: QuotaUsage, limits: QuotaLimits, count: int) -> None:
-    """Raise QuotaExceeded unless `count` more jobs fit every limit (a batch starts whole)."""
-    check_quota(usage, limits)  # no room at all: the single-job message says which limit
-    rooms = [
-        limit - used
-        for limit, used in ((limits.in_flight, usage.in_flight), (limits.per_minute, usage.last_minute),
-                            (limits.per_day, usage.last_day))
-        if limit
-    ]
-    room = min(rooms, default=count)
-    if room < count:
-        raise QuotaExceeded(
-            f"{count} designs would go over your limits: there is room for {room} now; ask for fewer images "
-            "or wait for some to finish",
-            IN_FLIGHT_RETRY_S,
-        )
+    """Raise QuotaExceeded unless `count` more jobs fit every limit (a batch starts whole).
+
+    The message names the limit that binds and when it frees up; `retry_after` is that time.
+    """
+    binding = binding_limit(usage, limits, count)
+    if binding is None:
+        return
+    raise QuotaExceeded(_refusal(binding, count), binding.frees_in_s)
+
+
+def _refusal(binding: LimitStanding, count: int) -> str:
+    wait = _readable(binding.frees_in_s)
+    if binding.name == "in-flight":
+        rule = f"the in-flight limit ({binding.limit} designs in progress at once; you have {binding.used})"
+        when = "wait for one to finish"
+    elif binding.name == "per-minute":
+        rule = f"the per-minute limit ({binding.limit} designs per minute; {binding.used} made in the last minute)"
+        when = f"the oldest of them leaves the minute window in {wait}"
+    else:
+        rule = f"the per-day limit ({binding.limit} designs per 24 hours; {binding.used} made in the last 24 hours)"
+        when = f"the oldest of them leaves the 24-hour window in {wait}"
+    if count == 1:
+        return f"you reached {rule}; {when}"
+    if count > binding.limit:
+        return (f"{count} designs would go over {rule}: there is room for {binding.room} now, "
+                f"and one request may ask for at most {binding.limit} images")
+    return f"{count} designs would go over {rule}: there is room for {binding.room} now; {when}"
 
 
 def _readable(seconds: int) -> str:

@@ -14,7 +14,9 @@ One pass (`JobRecovery.run_once`) does three things:
      `heartbeat_timeout_s` — instead of after the GPU deadline;
    - jobs with no news (no start, no progress, no result) for longer than the deadline.
      This remains the only rule for a remote worker's jobs, and for a stuck in-process job
-     of a live process.
+     of a live process;
+4. result callbacks still owed by finished jobs (the process sending them died) are queued
+   again (core.jobs.callbacks).
 
 A process knows only its own id (`GenerationService.runner`), so "gone" is judged by the
 heartbeat row: the timeout must exceed the interval between passes (app.py sets three
@@ -62,6 +64,7 @@ class RecoveryReport:
     redispatched: list[str] = field(default_factory=list)
     reaped: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)
+    callbacks_requeued: list[str] = field(default_factory=list)
 
 
 class JobRecovery:
@@ -92,11 +95,13 @@ class JobRecovery:
         ):
             self._reaped(job)
             report.reaped.append(job.id)
+        report.callbacks_requeued = self._service.redeliver_owed_callbacks(now=now)
         return report
 
     def _reaped(self, job: Job) -> None:
         log.warning("job reaped job_id=%s error=%s", job.id, safe(job.error))
         self._service.results.discard_image(job)
+        self._service.job_finished(job)
 
 
 class RecoveryLoop:

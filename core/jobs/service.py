@@ -11,6 +11,7 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,8 +37,9 @@ from core.jobs.limits import (
     MAX_STEPS,
     MAX_SUBJECT_CHARS,
 )
+from core.jobs.callbacks import CallbackDispatcher
 from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
-from core.jobs.results import OutcomeApplier
+from core.jobs.results import APPLIED, OutcomeApplier
 from core.jobs.text import clean_text
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
@@ -63,7 +65,8 @@ class GenerateCommand:
     """A user's request to generate, before any validation.
 
     `brief_overrides` holds edits to the parsed brief (keys from EDITABLE_BRIEF_FIELDS);
-    `steps` asks for a number of denoising steps instead of the app's default.
+    `steps` asks for a number of denoising steps instead of the app's default;
+    `callback_url` asks for the job's terminal status to be POSTed there (core.jobs.callbacks).
     """
 
     prompt: str
@@ -73,6 +76,7 @@ class GenerateCommand:
     negative_prompt: str | None = None
     steps: int | None = None
     brief_overrides: Mapping[str, Any] | None = None
+    callback_url: str | None = None
 
 
 class GenerationService:
@@ -87,6 +91,7 @@ class GenerationService:
         limits: ServiceLimits = ServiceLimits(),
         quotas: QuotaLimits = QuotaLimits(),
         policy: PromptPolicy | None = None,
+        callbacks: CallbackDispatcher | None = None,
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -101,6 +106,7 @@ class GenerationService:
         # recovery can tell the jobs of a process that is gone (core.jobs.recovery).
         self.runner = in_process_runner(uuid.uuid4().hex[:16])
         self.results = OutcomeApplier(jobs, objects)
+        self.callbacks = callbacks
 
     # --- parsing -----------------------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
@@ -198,10 +204,20 @@ class GenerationService:
         Raises InvalidRequest for bad input and QuotaExceeded when the user is over a limit.
         """
         brief = self.brief_for(command)
+        callback_url = self._checked_callback_url(command.callback_url)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED)
-        return self._store_job(user_id, self._clean_idea(command.prompt), brief, seed)
+        return self._store_job(user_id, self._clean_idea(command.prompt), brief, seed, callback_url)
 
-    def _store_job(self, user_id: str, prompt: str, brief: ParsedPrompt, seed: int) -> Job:
+    def _checked_callback_url(self, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        if self.callbacks is None:
+            raise InvalidRequest("callback_url is not available: this app sends no callbacks")
+        return self.callbacks.check_url(url)
+
+    def _store_job(
+        self, user_id: str, prompt: str, brief: ParsedPrompt, seed: int, callback_url: str | None = None
+    ) -> Job:
         if not 0 <= seed <= MAX_SEED:
             raise InvalidRequest(f"seed must be between 0 and {MAX_SEED}")
         job = self.jobs.create_within_quota(
@@ -215,6 +231,7 @@ class GenerationService:
                 height=brief.height,
                 seed=seed,
                 model=self.generator.model_name,
+                callback_url=callback_url,
             ),
             self._quotas,
         )
@@ -268,7 +285,11 @@ class GenerationService:
         return self.dispatch(self.create_job(user_id, command).id)
 
     def submit_batch(self, user_id: str, command: GenerateCommand, count: int) -> list[Job]:
-        """`count` (1 to MAX_BATCH) jobs from one brief, dispatched in order.
+        """`count` (1 to MAX_BATCH) jobs from one brief (`create_batch`), dispatched in order."""
+        return [self.dispatch(job.id) for job in self.create_batch(user_id, command, count)]
+
+    def create_batch(self, user_id: str, command: GenerateCommand, count: int) -> list[Job]:
+        """Store `count` (1 to MAX_BATCH) pending jobs from one brief. Dispatch each with `dispatch`.
 
         With a seed they get consecutive seeds starting at it; without, each a random one.
         A batch starts whole or not at all: every job is stored before the first is
@@ -278,6 +299,7 @@ class GenerationService:
         if not 1 <= count <= MAX_BATCH:
             raise InvalidRequest(f"number of images must be between 1 and {MAX_BATCH}")
         brief = self.brief_for(command)
+        callback_url = self._checked_callback_url(command.callback_url)
         if command.seed is not None and not 0 <= command.seed <= MAX_SEED:
             raise InvalidRequest(f"seed must be between 0 and {MAX_SEED}")
         if not self._quotas.unlimited:
@@ -290,20 +312,46 @@ class GenerationService:
         jobs: list[Job] = []
         try:
             for seed in seeds:
-                jobs.append(self._store_job(user_id, idea, brief, seed))
+                jobs.append(self._store_job(user_id, idea, brief, seed, callback_url))
         except QuotaExceeded:
             for job in jobs:
                 self._cancel_quietly(job.id)
+                self.jobs.abandon_callback(job.id)  # its caller never saw it
             raise
-        return [self.dispatch(job.id) for job in jobs]
+        return jobs
 
     def rerun(self, user_id: str, job_id: str, keep_seed: bool) -> Job:
         """A new job from one of the user's jobs' stored brief: a retry (`keep_seed`) or a variation."""
+        return self.dispatch(self.create_rerun(user_id, job_id, keep_seed)[0].id)
+
+    def create_rerun(
+        self, user_id: str, job_id: str, keep_seed: bool, count: int = 1, callback_url: str | None = None
+    ) -> list[Job]:
+        """Store `count` new pending jobs from one of the user's jobs' stored brief: a retry
+        (`keep_seed`: its seed, so one job) or variations (each a new seed). Dispatch each with `dispatch`."""
+        if not 1 <= count <= MAX_BATCH:
+            raise InvalidRequest(f"number of images must be between 1 and {MAX_BATCH}")
+        if keep_seed and count != 1:
+            raise InvalidRequest("a retry repeats one job with its seed: ask for 1 image, or for variations")
         job = self.owned_job(user_id, job_id)
         brief = ParsedPrompt.model_validate(job.parsed_prompt)
         self._check_policy(brief)  # a job stored before a policy change runs under today's
-        seed = job.seed if keep_seed and job.seed is not None else secrets.randbelow(MAX_SEED)
-        return self.dispatch(self._store_job(user_id, job.prompt, brief, seed).id)
+        callback_url = self._checked_callback_url(callback_url)
+        if not self._quotas.unlimited:
+            check_batch_quota(self.jobs.quota_usage(user_id), self._quotas, count)
+        seeds = [
+            job.seed if keep_seed and job.seed is not None else secrets.randbelow(MAX_SEED) for _ in range(count)
+        ]
+        jobs: list[Job] = []
+        try:
+            for seed in seeds:
+                jobs.append(self._store_job(user_id, job.prompt, brief, seed, callback_url))
+        except QuotaExceeded:
+            for stored in jobs:
+                self._cancel_quietly(stored.id)
+                self.jobs.abandon_callback(stored.id)
+            raise
+        return jobs
 
     def _cancel_quietly(self, job_id: str) -> None:
         try:
@@ -313,14 +361,32 @@ class GenerationService:
 
     def _fail_quietly(self, job_id: str, error: str) -> Job:
         try:
-            return self.jobs.mark_failed(job_id, error)
+            return self.job_finished(self.jobs.mark_failed(job_id, error))
         except InvalidTransition:
             return self.jobs.get(job_id)
+
+    # --- callbacks ---------------------------------------------------------------------
+    def job_finished(self, job: Job) -> Job:
+        """Queue the callback a job that just reached a terminal status owes (if any); returns the job."""
+        if self.callbacks is not None and job.callback_url and job.status.is_terminal:
+            self.callbacks.notify(job)
+        return job
+
+    def redeliver_owed_callbacks(self, now: datetime | None = None) -> list[str]:
+        """Queue the callbacks still owed for jobs that finished longer ago than one delivery may
+        take (another process died while sending them); the ids queued."""
+        if self.callbacks is None:
+            return []
+        owed = self.jobs.owed_callbacks(self.callbacks.retry_span_s, now=now)
+        return [job.id for job in owed if self.callbacks.notify(job)]
 
     # --- results -----------------------------------------------------------------------
     def apply_outcome(self, outcome: GenerationOutcome) -> str:
         """Apply a generator's outcome to its job (core.jobs.results): `APPLIED` or `ALREADY_APPLIED`."""
-        return self.results.apply_outcome(outcome)
+        result = self.results.apply_outcome(outcome)
+        if result == APPLIED and outcome.status != JobStatus.PROCESSING.value:
+            self.job_finished(self.jobs.get(outcome.job_id))
+        return result
 
     # --- reading and canceling: every read and change of a job is the caller's own -------
     def owned_job(self, user_id: str, job_id: str) -> Job:
@@ -351,7 +417,7 @@ class GenerationService:
 
     def cancel(self, user_id: str, job_id: str) -> Job:
         """Cancel the caller's job; InvalidTransition when it has already finished."""
-        return self.jobs.mark_canceled(self.owned_job(user_id, job_id).id)
+        return self.job_finished(self.jobs.mark_canceled(self.owned_job(user_id, job_id).id))
 
     # --- the finished image ------------------------------------------------------------------
     def export_print_file(self, user_id: str, job_id: str) -> StoredPrintFile:

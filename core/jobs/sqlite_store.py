@@ -32,6 +32,8 @@ from core.ops.stats import (
 QUERIES = load_queries("sqlite")
 # a process silent this long is long gone: its heartbeat row is deleted
 FORGET_PROCESSES_AFTER = timedelta(days=1)
+# columns added to generation_jobs after its first release, each with an `add_<column>` query
+ADDED_COLUMNS = ("runner", "upload_failures", "callback_url", "callback_attempts", "callback_state")
 
 
 def _now() -> str:
@@ -57,12 +59,12 @@ class SqliteJobStore(TransitionMethods):
         self._conn.execute("PRAGMA busy_timeout=10000")
         with self._lock:
             self._conn.executescript(sqlite_schema())
-            self._add_new_columns()
+            self._add_missing_columns()
 
-    def _add_new_columns(self) -> None:
-        """Columns added since an existing file was created (CREATE TABLE IF NOT EXISTS keeps its old shape)."""
-        present = {row[0] for row in self._conn.execute(QUERIES["job_columns"])}
-        for column in ("runner", "upload_failures"):
+    def _add_missing_columns(self) -> None:
+        """A file made before a column was added gains it (SQLite has no ADD COLUMN IF NOT EXISTS)."""
+        present = {row["name"] for row in self._conn.execute(QUERIES["job_columns"])}
+        for column in ADDED_COLUMNS:
             if column not in present:
                 self._conn.execute(QUERIES[f"add_column_{column}"])
 
@@ -237,6 +239,23 @@ class SqliteJobStore(TransitionMethods):
             oldest_in_minute=_parse_time(row["oldest_in_minute"]),
             oldest_in_day=_parse_time(row["oldest_in_day"]),
         )
+
+    def record_callback_attempt(self, job_id: str, state: str | None) -> Job:
+        with self._lock:
+            row = self._conn.execute(QUERIES["record_callback_attempt"], (state, job_id)).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _row_to_job(row)
+
+    def abandon_callback(self, job_id: str) -> None:
+        with self._lock:
+            self._conn.execute(QUERIES["abandon_callback"], (job_id,))
+
+    def owed_callbacks(self, older_than_s: float, now: datetime | None = None, limit: int = 100) -> list[Job]:
+        cutoff = _format_time((now or datetime.now(UTC)) - timedelta(seconds=older_than_s))
+        with self._lock:
+            rows = self._conn.execute(QUERIES["owed_callbacks"], (cutoff, limit)).fetchall()
+        return [_row_to_job(r) for r in rows]
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._lock:

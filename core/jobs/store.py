@@ -76,6 +76,18 @@ class JobStore(Protocol):
         has not beaten for `heartbeat_timeout_s`, untouched for `grace_s`; return them."""
         ...
 
+    def record_callback_attempt(self, job_id: str, state: str | None) -> Job:
+        """Count one callback delivery attempt; `state` "delivered" or "abandoned" ends it, None keeps it owed."""
+        ...
+
+    def abandon_callback(self, job_id: str) -> None:
+        """Owe no callback for this job (one its caller never saw)."""
+        ...
+
+    def owed_callbacks(self, older_than_s: float, now: datetime | None = None, limit: int = 100) -> list[Job]:
+        """Finished jobs, finished more than `older_than_s` ago, whose callback is still owed."""
+        ...
+
     def stats(self, since: datetime) -> JobStats:
         """Monitoring figures over the jobs created at or after `since` (see `core.ops.stats`)."""
         ...

@@ -102,6 +102,23 @@ SELECT COALESCE(%(now)s::timestamptz, now()) AS now,
 FROM generation_jobs
 WHERE user_id = %(user)s AND created_at > COALESCE(%(now)s::timestamptz, now()) - %(day)s;
 
+-- record_callback_attempt --
+-- (state or NULL while still owed, job id): one more delivery attempt made
+UPDATE generation_jobs SET callback_attempts = callback_attempts + 1, callback_state = %s
+WHERE id = %s RETURNING *;
+
+-- abandon_callback --
+-- (job id): no delivery is owed (a batch's job canceled before its caller saw it)
+UPDATE generation_jobs SET callback_state = 'abandoned' WHERE id = %s AND callback_url IS NOT NULL;
+
+-- owed_callbacks --
+-- (now, age, limit): finished jobs whose callback is still owed, finished more than `age` s ago
+SELECT * FROM generation_jobs
+WHERE callback_url IS NOT NULL AND callback_state IS NULL
+  AND status IN ('completed', 'failed', 'canceled')
+  AND completed_at < COALESCE(%(now)s::timestamptz, now()) - make_interval(secs => %(age)s)
+ORDER BY completed_at LIMIT %(limit)s;
+
 -- stats_summary --
 -- counts and processing-time percentiles of the jobs created since the parameter
 SELECT now() AS now,

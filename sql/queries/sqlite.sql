@@ -77,6 +77,7 @@ ON CONFLICT (runner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at;
 DELETE FROM app_processes WHERE heartbeat_at < ?;
 
 -- job_columns --
+-- the jobs table's columns, so an older file gains the ones added since (add_column_* below)
 SELECT name FROM pragma_table_info('generation_jobs');
 
 -- add_column_runner --
@@ -98,6 +99,32 @@ SELECT COUNT(*) FILTER (WHERE created_at > ?) AS last_minute,
        MIN(created_at) AS oldest_in_day,
        (SELECT COUNT(*) FROM generation_jobs WHERE user_id = ? AND status IN ('pending', 'processing')) AS in_flight
 FROM generation_jobs WHERE user_id = ? AND created_at > ?;
+
+-- add_column_callback_url --
+ALTER TABLE generation_jobs ADD COLUMN callback_url TEXT CHECK (callback_url IS NULL OR length(callback_url) <= 2048);
+
+-- add_column_callback_attempts --
+ALTER TABLE generation_jobs ADD COLUMN callback_attempts INTEGER NOT NULL DEFAULT 0;
+
+-- add_column_callback_state --
+ALTER TABLE generation_jobs ADD COLUMN callback_state TEXT
+    CHECK (callback_state IS NULL OR callback_state IN ('delivered', 'abandoned'));
+
+-- record_callback_attempt --
+-- (state or NULL while still owed, job id): one more delivery attempt made
+UPDATE generation_jobs SET callback_attempts = callback_attempts + 1, callback_state = ?
+WHERE id = ? RETURNING *;
+
+-- abandon_callback --
+-- (job id): no delivery is owed (a batch's job canceled before its caller saw it)
+UPDATE generation_jobs SET callback_state = 'abandoned' WHERE id = ? AND callback_url IS NOT NULL;
+
+-- owed_callbacks --
+-- (cutoff, limit): finished jobs whose callback is still owed, finished before the cutoff
+SELECT * FROM generation_jobs
+WHERE callback_url IS NOT NULL AND callback_state IS NULL
+  AND status IN ('completed', 'failed', 'canceled') AND completed_at < ?
+ORDER BY completed_at LIMIT ?;
 
 -- stats_counts --
 -- total, completed, failed, canceled, in flight, for jobs created since the parameter

@@ -1,5 +1,5 @@
 -- TenkaiGen's SQLite database: the embedded twin of the Postgres migrations beside it
--- (015 and 031 for the jobs table, 020 for the local accounts). Every store opening the file
+-- (015, 031 and 032 for the jobs table, 020 for the local accounts). Every store opening the file
 -- runs it, so each statement is safe to run again; columns added since a file was created are
 -- added by the store (`add_column_*` in queries/sqlite.sql).
 -- Timestamps are UTC ISO-8601 text; parsed_prompt is JSON text.
@@ -28,6 +28,10 @@ CREATE TABLE IF NOT EXISTS generation_jobs (
     updated_at          TEXT    NOT NULL,
     runner              TEXT,
     upload_failures     INTEGER NOT NULL DEFAULT 0,
+    -- result callbacks (032_job_callbacks.sql); older files get these columns from the store
+    callback_url        TEXT    CHECK (callback_url IS NULL OR length(callback_url) <= 2048),
+    callback_attempts   INTEGER NOT NULL DEFAULT 0,
+    callback_state      TEXT    CHECK (callback_state IS NULL OR callback_state IN ('delivered', 'abandoned')),
     CHECK (status <> 'completed' OR (storage_key IS NOT NULL AND image_url IS NOT NULL))
 );
 

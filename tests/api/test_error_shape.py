@@ -28,7 +28,8 @@ def openapi(client) -> dict:
 @pytest.mark.parametrize(
     ("method", "path", "body", "detail"),
     [
-        ("post", "/api/generate", {"prompt": "a fox"}, "style: Field required; product: Field required"),
+        ("post", "/api/generate", {"prompt": "a fox"},
+         "style: Field required (or give variation_of / retry_of); product: Field required (or give variation_of / retry_of)"),
         ("post", "/api/generate", {"prompt": "a fox", "style": "anime", "product": "mug", "seed": -1},
          "seed: Input should be greater than or equal to 0"),
         ("post", "/api/parse-prompt", [1], "the request body: Input should be a valid dictionary"),

@@ -75,7 +75,8 @@ def test_bad_generate_requests_get_422_with_a_message_and_store_nothing(client, 
 def test_a_generate_request_missing_fields_gets_422(client):
     response = client.post("/api/generate", json={"prompt": "a fox"})
     assert response.status_code == 422
-    assert response.json() == {"detail": "style: Field required; product: Field required"}
+    assert response.json() == {"detail": "style: Field required (or give variation_of / retry_of); "
+                                         "product: Field required (or give variation_of / retry_of)"}
 
 
 def test_parse_prompt_refuses_an_unknown_product_with_422(client):
@@ -117,3 +118,72 @@ def test_a_history_offset_past_what_the_database_takes_is_422_not_a_server_error
     response = client.get("/api/generate/jobs", params={"offset": 1527157263356334702592, "limit": 74})
     assert response.status_code == 422 and response.json()["detail"].startswith("query parameter offset:")
     assert client.get("/api/generate/jobs", params={"offset": MAX_HISTORY_OFFSET}).json() == {"jobs": []}
+
+
+def done_status(client: TestClient, job_id: str) -> dict:
+    return wait_until(lambda: (s := status_of(client, job_id))["status"] == "completed" and s, what=f"job {job_id}")
+
+
+def test_a_batch_answers_every_job_id_with_consecutive_seeds_and_the_asked_steps(client):
+    response = client.post("/api/generate", json={"prompt": "a red fox", "style": "anime", "product": "mug",
+                                                  "seed": 10, "images": 3, "steps": 8})
+    assert response.status_code == 202
+    body = response.json()
+    assert len(body["job_ids"]) == 3 and body["job_id"] == body["job_ids"][0] and body["status"] == "pending"
+    finished = [done_status(client, job_id) for job_id in body["job_ids"]]
+    assert [s["seed"] for s in finished] == [10, 11, 12]
+    assert {s["steps"] for s in finished} == {8}
+
+
+def test_the_edited_brief_is_what_the_job_records_and_the_status_shows(client):
+    response = client.post("/api/generate", json={
+        "prompt": "a red fox", "style": "anime", "product": "mug",
+        "final_prompt": "  a red   fox leaping over a moon ", "final_negative_prompt": "text, watermark",
+    })
+    assert response.status_code == 202
+    status = status_of(client, response.json()["job_id"])
+    assert status["final_prompt"] == "a red fox leaping over a moon"
+    assert status["final_negative_prompt"] == "text, watermark"
+    assert (status["prompt"], status["style"], status["product"]) == ("a red fox", "anime", "mug")
+    assert client.post("/api/generate", json={"prompt": "a fox", "style": "anime", "product": "mug",
+                                              "final_prompt": "   "}).status_code == 422
+
+
+def test_a_variation_gets_a_new_seed_and_a_retry_the_same_from_the_stored_brief(client):
+    first = client.post("/api/generate", json={"prompt": "a red fox", "style": "anime", "product": "mug",
+                                               "seed": 77, "final_prompt": "a red fox, ukiyo-e"}).json()["job_id"]
+    original = done_status(client, first)
+    retry = client.post("/api/generate", json={"retry_of": first})
+    variations = client.post("/api/generate", json={"variation_of": first, "images": 2})
+    assert retry.status_code == 202 and variations.status_code == 202
+    retried = done_status(client, retry.json()["job_id"])
+    varied = [done_status(client, job_id) for job_id in variations.json()["job_ids"]]
+    assert retried["seed"] == 77 and retried["final_prompt"] == "a red fox, ukiyo-e"
+    assert len(varied) == 2 and all(v["final_prompt"] == original["final_prompt"] for v in varied)
+    assert all(v["seed"] != 77 for v in varied) and retried["job_id"] != first
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"retry_of": "x", "variation_of": "y"},
+        {"retry_of": "x", "prompt": "a fox"},
+        {"variation_of": "x", "seed": 3},
+        {"retry_of": "x", "images": 2},
+        {"prompt": "a fox", "style": "anime", "product": "mug", "images": 5},
+        {"prompt": "a fox", "style": "anime", "product": "mug", "images": 0},
+        {"prompt": "a fox", "style": "anime", "product": "mug", "steps": 0},
+    ],
+    ids=["both-sources", "retry-with-prompt", "variation-with-seed", "retry-batch", "too-many", "none", "zero-steps"],
+)
+def test_contradictory_or_out_of_range_generate_bodies_get_422_and_store_nothing(client, body):
+    assert client.post("/api/generate", json=body).status_code == 422
+    assert client.get("/api/generate/jobs").json()["jobs"] == []
+
+
+def test_a_variation_of_an_unknown_or_another_users_job_is_404(client):
+    service = client.app.state.services.generation
+    theirs = service.create_job("bob", GenerateCommand(prompt="a cat", style="anime", product="mug"))
+    for source in (theirs.id, "00000000-0000-0000-0000-000000000000"):
+        assert client.post("/api/generate", json={"variation_of": source}).status_code == 404
+        assert client.post("/api/generate", json={"retry_of": source}).status_code == 404

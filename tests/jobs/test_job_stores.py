@@ -231,3 +231,47 @@ def test_a_sqlite_file_from_before_runners_gains_the_new_columns_when_opened(tmp
     assert store.record_upload_failure(job.id, "bucket down") == 1
     assert (store.get(job.id).runner, store.get(job.id).upload_failures) == ("remote", 1)
     store.close()
+
+
+def test_a_callback_is_owed_until_delivered_or_abandoned_and_counts_its_attempts(job_store: JobStore):
+    from datetime import UTC, datetime, timedelta
+
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    owed = job_store.create(new_job().model_copy(update={"callback_url": "https://hooks.example.com/a"}))
+    other = job_store.create(new_job().model_copy(update={"callback_url": "https://hooks.example.com/b"}))
+    silent = job_store.create(new_job())
+    for job in (owed, other, silent):
+        job_store.mark_canceled(job.id)
+    assert job_store.get(owed.id).callback_url == "https://hooks.example.com/a"
+    assert job_store.owed_callbacks(60) == []  # finished too recently
+    assert {j.id for j in job_store.owed_callbacks(60, now=later)} == {owed.id, other.id}
+    assert job_store.record_callback_attempt(owed.id, None).callback_attempts == 1
+    done = job_store.record_callback_attempt(owed.id, "delivered")
+    assert (done.callback_attempts, done.callback_state) == (2, "delivered")
+    job_store.abandon_callback(other.id)
+    assert job_store.get(other.id).callback_state == "abandoned"
+    assert job_store.owed_callbacks(60, now=later) == []
+    with pytest.raises(JobNotFound):
+        job_store.record_callback_attempt("00000000-0000-0000-0000-000000000000", None)
+
+
+def test_an_sqlite_file_from_before_callbacks_gains_their_columns(tmp_path):
+    import sqlite3
+
+    from core.jobs.sqlite_store import SqliteJobStore
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE generation_jobs (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, prompt TEXT NOT NULL, "
+            "parsed_prompt TEXT NOT NULL DEFAULT '{}', style TEXT NOT NULL, product TEXT NOT NULL, "
+            "status TEXT NOT NULL DEFAULT 'pending', width INTEGER NOT NULL, height INTEGER NOT NULL, seed INTEGER, "
+            "model TEXT, storage_key TEXT, image_url TEXT, error TEXT, processing_time_ms INTEGER, "
+            "progress_step INTEGER, progress_total INTEGER, created_at TEXT NOT NULL, started_at TEXT, "
+            "completed_at TEXT, updated_at TEXT NOT NULL)"
+        )
+    for _ in range(2):  # opening again adds nothing twice
+        store = SqliteJobStore(path)
+        job = store.create(new_job().model_copy(update={"callback_url": "https://hooks.example.com/a"}))
+        assert (job.callback_url, job.callback_attempts, job.callback_state) == ("https://hooks.example.com/a", 0, None)
+        store.close()

@@ -12,7 +12,7 @@ from app import create_app
 from core.errors import QuotaExceeded
 from core.jobs import JobStore
 from core.jobs.postgres_store import PostgresJobStore, open_pool
-from core.jobs.quotas import QuotaLimits, QuotaUsage, check_quota
+from core.jobs.quotas import QuotaLimits, QuotaUsage, binding_limit, check_batch_quota, check_quota
 from tests.jobs.test_job_stores import new_job
 from tests.support.apps import make_settings
 
@@ -92,6 +92,47 @@ def test_each_limit_counts_the_users_own_jobs_only(job_store: JobStore, limits: 
     assert {user: (u.last_minute, u.last_day, u.in_flight) for user, u in usage_of.items()} == {
         "alice": (2, 2, 2), "bob": (2, 2, 2)}
 
+
+def test_a_batch_refused_by_the_minute_limit_names_it_and_when_it_frees():
+    # the reported bug: two batches of 4 made, nothing running, a third refused as if jobs were in flight
+    counted = usage(last_minute=8, last_day=8, in_flight=0, oldest_in_minute=NOW - timedelta(seconds=20),
+                    oldest_in_day=NOW - timedelta(seconds=20))
+    with pytest.raises(QuotaExceeded) as refused:
+        check_batch_quota(counted, QuotaLimits(per_minute=10, per_day=200, in_flight=4), 4)
+    message = str(refused.value)
+    assert "per-minute limit" in message and "room for 2 now" in message and "in 40 s" in message
+    assert "in progress" not in message and "finish" not in message
+    assert refused.value.retry_after == 40
+
+
+def test_when_several_limits_refuse_the_one_that_frees_last_binds():
+    counted = usage(last_minute=10, last_day=200, in_flight=4, oldest_in_minute=NOW - timedelta(seconds=50),
+                    oldest_in_day=NOW - timedelta(hours=23))
+    limits = QuotaLimits(per_minute=10, per_day=200, in_flight=4)
+    assert binding_limit(counted, limits).name == "per-day"
+    with pytest.raises(QuotaExceeded, match="per-day limit") as refused:
+        check_quota(counted, limits)
+    assert refused.value.retry_after == 3600
+
+
+def test_a_batch_larger_than_a_limit_says_how_many_images_one_request_may_ask_for():
+    with pytest.raises(QuotaExceeded, match="at most 3 images"):
+        check_batch_quota(usage(), QuotaLimits(per_minute=3), 4)
+
+
+def test_a_store_names_the_binding_window_and_its_time_from_an_injected_clock(job_store: JobStore):
+    limits = QuotaLimits(per_minute=10, per_day=12, in_flight=0)
+    made = [job_store.create_within_quota(new_job(), limits) for _ in range(8)]
+    oldest = min(job.created_at for job in made)
+    later = oldest + timedelta(seconds=35)
+    binding = binding_limit(job_store.quota_usage("alice", now=later), limits, count=4)
+    assert (binding.name, binding.room, binding.frees_in_s) == ("per-minute", 2, 25)
+    a_minute_on = oldest + timedelta(seconds=61)
+    binding = binding_limit(job_store.quota_usage("alice", now=a_minute_on), limits, count=5)
+    assert (binding.name, binding.room, binding.frees_in_s) == ("per-day", 4, 24 * 3600 - 61)
+    assert binding_limit(job_store.quota_usage("alice", now=a_minute_on), limits, count=4) is None
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_concurrent_submissions_from_two_processes_never_overshoot_the_limit(pg_store, pg_url):
@@ -128,3 +169,23 @@ def test_over_the_limit_the_api_answers_429_with_retry_after(tmp_path):
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         assert "2 designs per minute" in refused.json()["detail"]
         assert client.get("/api/me").json()["quota"]["used_last_minute"] == 2
+
+
+def test_a_third_batch_over_the_minute_limit_answers_429_naming_it_with_its_retry_after(tmp_path):
+    settings = make_settings(tmp_path, TENKAIGEN_QUOTA_PER_MINUTE=10, TENKAIGEN_QUOTA_IN_FLIGHT=0)
+    body = {"prompt": "a red fox", "style": "anime", "product": "mug", "images": 4}
+    with TestClient(create_app(settings)) as client:
+        assert [client.post("/api/generate", json=body).status_code for _ in range(2)] == [202, 202]
+        refused = client.post("/api/generate", json=body)
+        assert refused.status_code == 429
+        assert "per-minute limit" in refused.json()["detail"] and "room for 2" in refused.json()["detail"]
+        assert 50 <= int(refused.headers["retry-after"]) <= 60
+
+
+def test_the_studio_shows_the_same_quota_message_as_the_api():
+    from ui.errors import as_gradio_error
+
+    counted = usage(last_minute=8, oldest_in_minute=NOW - timedelta(seconds=20))
+    with pytest.raises(QuotaExceeded) as refused:
+        check_batch_quota(counted, QuotaLimits(per_minute=10), 4)
+    assert as_gradio_error(refused.value).message == str(refused.value)
