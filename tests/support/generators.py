@@ -14,9 +14,13 @@ class RecordingGenerator:
     model_name: str = "recording"
     label: str = "recording generator (tests)"
     requests: list[GenerationRequest] = field(default_factory=list)
+    canceled: list[str] = field(default_factory=list)
 
     def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
         self.requests.append(request)
+
+    def cancel(self, job_id: str) -> None:
+        self.canceled.append(job_id)
 
     def close(self) -> None:
         pass

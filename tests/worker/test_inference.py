@@ -16,7 +16,7 @@ from modal_app.inference import QwenImageEngine
 from modal_app.inference_errors import InvalidInferenceInput, ModelWeightsMissing, OptionalDependencyMissing
 from modal_app.lightning_lora import LIGHTNING_SCHEDULER_CONFIG
 from modal_app.model_files import describe_revision
-from modal_app.nunchaku_transformer import nunchaku_precision
+from modal_app.nunchaku_transformer import UnsupportedGpu, check_nunchaku_gpu, nunchaku_precision
 from tests.worker.conftest import TINY_MIN_SIDE
 from tests.worker.tiny_qwen import build_tokenizer, save_random_lightning_lora
 
@@ -32,10 +32,17 @@ def test_lightning_scheduler_config_is_the_one_its_readme_publishes():
     assert LIGHTNING_SCHEDULER_CONFIG["shift"] == 1.0 and LIGHTNING_SCHEDULER_CONFIG["shift_terminal"] is None
 
 
-@pytest.mark.parametrize(("capability", "precision"), [((8, 0), "int4"), ((8, 9), "int4"), ((9, 0), "int4"),
-                                                       ((10, 0), "fp4"), ((12, 0), "fp4")])
-def test_nunchaku_uses_int4_before_blackwell_and_fp4_on_it(capability, precision):
+@pytest.mark.parametrize(("capability", "precision"), [((7, 5), "int4"), ((8, 0), "int4"), ((8, 9), "int4"),
+                                                       ((12, 0), "fp4"), ((12, 1), "fp4")])
+def test_nunchaku_uses_fp4_on_sm120_only_and_int4_on_the_other_gpus_it_supports(capability, precision):
+    check_nunchaku_gpu(capability)
     assert nunchaku_precision(capability) == precision
+
+
+@pytest.mark.parametrize("capability", [(9, 0), (10, 0)])
+def test_nunchaku_is_refused_at_start_on_hopper_and_datacenter_blackwell(capability):
+    with pytest.raises(UnsupportedGpu, match=r"do not run on .*sm (90|100)"):
+        check_nunchaku_gpu(capability, "NVIDIA H100")
 
 
 def test_a_hub_cache_snapshot_is_described_by_repo_and_commit(tmp_path):
