@@ -1,7 +1,9 @@
 """The GPU worker's HTTP app: `POST /generate` (202, result by signed webhook) and `GET /health`.
 
-The same app runs on Modal (`qwen_generator.py`), self-hosted (`python -m modal_app.serve`)
-and in tests under uvicorn. `create_worker_app` is the only constructor.
+The self-hosted worker (`python -m modal_app.serve`, and the tests under uvicorn): its own
+bounded queue and one job at a time. On Modal, `dispatch_front.py` answers these requests and
+Modal's queue feeds the GPU containers; both check a dispatch with `read_signed` and
+`resolve_webhook` from here. `create_worker_app` is the only constructor.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from PIL import Image
 
 from core.worker_contract.engine import GenerationCanceled, InferenceRequest
 from modal_app.engine_config import EngineConfig
-from modal_app.inference import QwenImageEngine
+from modal_app.inference import QwenImageEngine, select_attention
 from modal_app.inference_errors import InvalidInferenceInput, ModelWeightsMissing, OptionalDependencyMissing
 from modal_app.lightning_lora import LIGHTNING_SCHEDULER_CONFIG
 from modal_app.model_files import describe_revision
@@ -192,3 +192,26 @@ def test_a_config_with_an_unknown_lightning_step_count_is_refused():
 
 def test_the_worker_default_accepts_sides_from_256_to_2048():
     assert EngineConfig().min_side == 256 and EngineConfig().max_side == 2048
+
+
+@pytest.mark.slow
+def test_the_snapshot_phase_reads_the_weights_and_the_lora_is_fused_only_once_placed(tiny_model_dir, tmp_path, tiny_engine):
+    # without a GPU snapshot, Modal's snapshot phase sees no GPU: the weights wait in CPU
+    # memory unfused, and `load` after the restore places them and fuses the LoRA there
+    pytest.importorskip("peft")
+    lora = save_random_lightning_lora(tmp_path / "lightning", tiny_model_dir, "Qwen-Image-Lightning-8steps-V1.1.safetensors")
+    engine = QwenImageEngine(EngineConfig(model=str(tiny_model_dir), min_side=TINY_MIN_SIDE, lightning=8,
+                                          lightning_source=str(lora.parent)))
+    engine.load_for_snapshot()
+    assert not engine.is_loaded and "lightning:" not in (engine.model_revision or "")
+    engine.load()
+    assert engine.is_loaded and "lightning:" in (engine.model_revision or "")
+    assert engine.planned_steps(FOX) == 8 and engine.describe()["steps"] == 8
+    assert engine.generate(FOX).steps == 8
+
+
+def test_attention_auto_keeps_pytorch_sdpa_off_hopper_and_a_named_backend_that_cannot_load_is_an_error(tiny_engine):
+    assert select_attention(tiny_engine.pipeline, "auto", torch.device("cpu")) == "native"
+    with pytest.raises(RuntimeError, match="Flash Attention 3"):
+        select_attention(tiny_engine.pipeline, "_flash_3", torch.device("cpu"))
+    tiny_engine.pipeline.transformer.set_attention_backend("native")
