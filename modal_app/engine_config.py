@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from modal_app.inference import QwenImageEngine
 
 DEFAULT_MODEL = "Qwen/Qwen-Image"
+DEFAULT_STEPS = 50  # without Lightning; a Lightning engine always runs its distilled count
+
+
+def model_name_for(lightning: int | None) -> str:
+    """The engine's name in health answers and job records."""
+    return "qwen-image" + (f"-lightning-{lightning}step" if lightning else "")
+
+
+def default_steps(lightning: int | None) -> int:
+    """The steps a job runs with when it asks for none (and always, under Lightning)."""
+    return lightning or DEFAULT_STEPS
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,11 @@ class EngineConfig:
     device: str | None = None  # "cuda", "cpu"; None picks CUDA when present
     cpu_offload: bool = False  # for GPUs smaller than the bf16 model (~58 GB)
     vae_tiling: bool = False
+    # "auto": FlashAttention-3 on Hopper when its kernel loads, else PyTorch SDPA ("native");
+    # or a diffusers backend name ("_flash_3", "_flash_3_hub")
+    attention: str = "native"
+    torch_compile: bool = False  # compile the transformer's repeated blocks (slower first job, faster after)
+    first_block_cache: float = 0.0  # diffusers' first-block cache threshold; 0 is off
     min_side: int = MIN_SIDE
     max_side: int = MAX_SIDE
 

@@ -23,7 +23,7 @@ import torch
 
 from core.worker_contract.engine import InferenceRequest, InferenceResult, ProgressCallback, StageTimings
 from core.worker_contract.messages import MAX_SEED, MAX_STEPS, MAX_TRUE_CFG_SCALE, MIN_STEPS, MIN_TRUE_CFG_SCALE
-from modal_app.engine_config import EngineConfig
+from modal_app.engine_config import DEFAULT_STEPS, EngineConfig, default_steps, model_name_for
 from modal_app.inference_errors import InferenceOutOfMemory, InvalidInferenceInput, ModelWeightsMissing
 from modal_app.lightning_lora import fuse_lightning, lightning_scheduler
 from modal_app.model_files import describe_revision, fetch_hint, resolve_model_folder
@@ -31,7 +31,6 @@ from modal_app.nunchaku_transformer import load_nunchaku_transformer
 
 log = logging.getLogger(__name__)
 
-DEFAULT_STEPS = 50
 DEFAULT_TRUE_CFG = 4.0
 MAX_SEQUENCE_LENGTH = 512  # the pipeline's own default
 # Qwen-Image's recommendation when there is nothing to steer away from: true CFG needs *a*
@@ -72,17 +71,46 @@ def check_request(request: InferenceRequest, *, min_side: int, max_side: int, mu
         )
 
 
+# --- attention ---------------------------------------------------------------------------
+def select_attention(pipe: Any, choice: str, device: torch.device) -> str:
+    """Set the transformer's attention backend; returns the one in use.
+
+    "auto" tries FlashAttention-3 (diffusers' `_flash_3`, else the Hub kernel `_flash_3_hub`)
+    on Hopper, where it is the fastest, and keeps PyTorch's SDPA ("native") when neither
+    loads; a named backend that cannot load is an error, so a benchmark never measures
+    something other than what it names.
+    """
+    if choice == "native":
+        return "native"
+    if choice != "auto":
+        pipe.transformer.set_attention_backend(choice)
+        return choice
+    if device.type != "cuda" or torch.cuda.get_device_capability(device)[0] != 9:
+        return "native"
+    for backend in ("_flash_3", "_flash_3_hub"):
+        try:
+            pipe.transformer.set_attention_backend(backend)
+        except (RuntimeError, ImportError, OSError, ValueError) as exc:
+            log.info("attention backend %s unavailable: %s", backend, str(exc).splitlines()[0][:200])
+            continue
+        return backend
+    pipe.transformer.set_attention_backend("native")
+    return "native"
+
+
 # --- the engine ------------------------------------------------------------------------------
 class QwenImageEngine:
     """Loads the pipeline once (`load`, idempotent) and generates one image at a time."""
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
-        self.model_name = "qwen-image" + (f"-lightning-{config.lightning}step" if config.lightning else "")
+        self.model_name = model_name_for(config.lightning)
         self.model_revision: str | None = None
         self.load_seconds = 0.0
         self._pipe: Any = None
+        self._components: Any = None  # weights read for a snapshot, not yet placed and fused
         self._device: torch.device | None = None
+        self.attention_backend = "native"
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
 
@@ -112,26 +140,63 @@ class QwenImageEngine:
             "device": str(self._device) if self._device else None,
             "lightning": self.config.lightning,
             "nunchaku": self.config.nunchaku,
+            "steps": default_steps(self.config.lightning),
+            "attention": self.attention_backend,
+            "torch_compile": self.config.torch_compile,
+            "first_block_cache": self.config.first_block_cache,
         }
 
     # --- loading -----------------------------------------------------------------------
     def load(self) -> None:
-        """Load weights onto the device. Raises ModelWeightsMissing or OptionalDependencyMissing."""
+        """Load the weights and make the engine ready on its device (idempotent).
+
+        On CUDA the weights load straight into GPU memory and the Lightning LoRA is fused
+        there. Raises ModelWeightsMissing, OptionalDependencyMissing (UnsupportedGpu for
+        Nunchaku on a GPU its kernels do not support).
+        """
         with self._load_lock:
             if self._pipe is not None:
                 return
             started = time.perf_counter()
-            self._pipe = self._build_pipeline()
-            self.load_seconds = time.perf_counter() - started
-            log.info("model loaded model=%s revision=%s device=%s load_s=%.1f",
-                     self.model_name, self.model_revision, self._device, self.load_seconds)
+            if self._components is None:
+                self._components = self._load_components(self._target_device())
+            self._pipe = self._finish(self._components, self._target_device())
+            self.load_seconds += time.perf_counter() - started
+            log.info("model loaded model=%s revision=%s device=%s attention=%s load_s=%.1f",
+                     self.model_name, self.model_revision, self._device, self.attention_backend, self.load_seconds)
 
-    def _build_pipeline(self) -> Any:
+    def load_for_snapshot(self) -> None:
+        """Read the weights onto the device visible now, without finishing (the memory-snapshot phase).
+
+        Without a GPU snapshot the phase sees no GPU: the weights land in CPU memory, are
+        captured in the snapshot, and `load()` after the restore moves them to the GPU and
+        fuses the LoRA there. With a GPU snapshot it sees the GPU and does everything.
+        """
+        with self._load_lock:
+            if self._pipe is not None or self._components is not None:
+                return
+            started = time.perf_counter()
+            visible = "cuda" if torch.cuda.is_available() and self.config.device != "cpu" else "cpu"
+            device = torch.device(visible)
+            if self.config.nunchaku and device.type != "cuda":
+                return  # its 4-bit transformer loads only onto the GPU: all of it waits for `load`
+            self._components = self._load_components(device)
+            self.load_seconds += time.perf_counter() - started
+        if device.type == "cuda":
+            self.load()
+
+    def _target_device(self) -> torch.device:
+        return torch.device(self.config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+    def _dtype(self) -> torch.dtype:
+        # bf16 whenever the engine will run on a GPU, even while its weights wait in CPU memory
+        return torch.bfloat16 if self._target_device().type == "cuda" else torch.float32
+
+    def _load_components(self, device: torch.device) -> Any:
         from diffusers import QwenImagePipeline
 
         config = self.config
-        device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+        dtype = self._dtype()
         folder = resolve_model_folder(config)
         revision = describe_revision(folder, config.model)
 
@@ -141,23 +206,44 @@ class QwenImageEngine:
         if config.nunchaku:
             overrides["transformer"], nunchaku_revision = load_nunchaku_transformer(config, device)
             revision += f"+{nunchaku_revision}"
+        # straight into GPU memory: no full copy in CPU RAM first (offload places parts itself)
+        placement = {"device_map": "cuda"} if device.type == "cuda" and not config.cpu_offload else {}
         try:
-            pipe = QwenImagePipeline.from_pretrained(folder, dtype=dtype, local_files_only=True, **overrides)
+            pipe = QwenImagePipeline.from_pretrained(
+                folder, dtype=dtype, local_files_only=True, **placement, **overrides
+            )
         except OSError as exc:
             raise ModelWeightsMissing(f"the model folder {folder} is incomplete ({exc}). {fetch_hint(config)}") from exc
-        if config.lightning and not config.nunchaku:
-            revision += f"+{fuse_lightning(pipe, config)}"
-
-        if config.cpu_offload and device.type == "cuda":
-            pipe.enable_model_cpu_offload(device=device)
-        else:
-            pipe.to(device)
-        if config.vae_tiling:
-            pipe.vae.enable_tiling()
-        pipe.set_progress_bar_config(disable=True)
-        self._device = device
         self.model_revision = revision
         return pipe
+
+    def _finish(self, pipe: Any, device: torch.device) -> Any:
+        """Place the pipeline on `device`, fuse the LoRA there, and set the speed options."""
+        config = self.config
+        if config.cpu_offload and device.type == "cuda":
+            pipe.enable_model_cpu_offload(device=device)
+        elif pipe._execution_device.type != device.type:
+            pipe.to(device)
+        if config.lightning and not config.nunchaku:
+            self.model_revision = f"{self.model_revision}+{fuse_lightning(pipe, config)}"
+        if config.vae_tiling:
+            pipe.vae.enable_tiling()
+        self.attention_backend = select_attention(pipe, config.attention, device)
+        if config.first_block_cache > 0:
+            from diffusers.hooks import FirstBlockCacheConfig
+
+            pipe.transformer.enable_cache(FirstBlockCacheConfig(threshold=config.first_block_cache))
+        if config.torch_compile:
+            # the 60 identical blocks compile once each shape; the first job pays for it
+            pipe.transformer.compile_repeated_blocks(fullgraph=True)
+        pipe.set_progress_bar_config(disable=True)
+        self._device = device
+        self._components = None
+        return pipe
+
+    def planned_steps(self, request: InferenceRequest) -> int:
+        """How many denoising steps `request` will run (what the first progress news announces)."""
+        return self._plan(request).steps
 
     # --- generating --------------------------------------------------------------------
     def _plan(self, request: InferenceRequest) -> _Plan:
@@ -255,10 +341,13 @@ class QwenImageEngine:
             model_revision=self.model_revision or self.config.model,
         )
 
-    def _encode(self, text: str) -> tuple[torch.Tensor, torch.Tensor]:
+    def _encode(self, text: str) -> tuple[torch.Tensor, torch.Tensor | None]:
         embeds, mask = self._pipe.encode_prompt(
             prompt=text, device=self._pipe._execution_device, max_sequence_length=MAX_SEQUENCE_LENGTH
         )
+        if self.attention_backend.startswith("_flash"):
+            # FlashAttention takes no mask; one prompt's tokens are all valid, so none is needed
+            return embeds, None if mask is None or bool(mask.all()) else mask
         if mask is None:  # all tokens valid; passing the mask keeps the pipeline from warning about it
             mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
         return embeds, mask

@@ -4,44 +4,54 @@ From the project's environment (`pip install -e '.[modal]'`, then `modal setup` 
 
     modal run modal_app/qwen_generator.py::download_weights   # once: weights into the Volume
     modal run modal_app/qwen_generator.py --prompt "A dragon"  # smoke test, writes test_output.png
-    modal deploy modal_app/qwen_generator.py                  # the endpoint for MODAL_GENERATE_ENDPOINT
+    modal deploy modal_app/qwen_generator.py                  # `web`'s URL is MODAL_GENERATE_ENDPOINT
 
-The deployed class serves the worker app (`POST /generate` answers 202, the result comes back
-as a signed webhook; `GET /health`). The secret `tenkaigen-secrets` carries
+Two parts. `web` is a light CPU app (no GPU, no torch): it checks each dispatch's signature,
+claims the job id in the `tenkaigen-job-calls` Dict (a repeated dispatch runs once), spawns
+`QwenGenerator.run` and answers 202 at once, warm GPU or not; `POST /cancel` cancels the
+job's call. `QwenGenerator` takes one job per container, so Modal's queue backlog is what
+starts more GPUs, up to TENKAIGEN_MODAL_MAX_CONTAINERS. The secret `tenkaigen-secrets` carries
 TENKAIGEN_WEBHOOK_SECRET and TENKAIGEN_WEBHOOK_URL, the same values the app uses.
 
-Read when deploying (`TENKAIGEN_LIGHTNING=8 modal deploy ...`):
-    TENKAIGEN_MODEL_REVISION   Qwen/Qwen-Image commit to load (pin it; download_weights prints it)
-    TENKAIGEN_LIGHTNING        8 or 4: fuse the Qwen-Image-Lightning LoRA, run that many steps, no CFG
-    TENKAIGEN_NUNCHAKU_WHEEL   URL of the Nunchaku wheel matching the torch below: enables the 4-bit transformer
-    TENKAIGEN_NUNCHAKU_PRECISION  int4 (before Blackwell, the default) or fp4 (B200): what download_weights fetches
-    TENKAIGEN_MODAL_GPU        GPU type (default H100: the bf16 model needs ~58 GB)
-    TENKAIGEN_MODAL_MAX_CONTAINERS  cost ceiling (default 1)
+Read when deploying (`TENKAIGEN_LIGHTNING=off modal deploy ...`) and baked into the image,
+since Modal imports this module again in each container without the deploying shell's
+variables (modal_app/deployment.py; docs/configuration.md lists them):
+TENKAIGEN_MODEL_REVISION, TENKAIGEN_LIGHTNING (8), TENKAIGEN_NUNCHAKU_WHEEL, TENKAIGEN_MODAL_GPU (H100),
+TENKAIGEN_MODAL_MAX_CONTAINERS (4), TENKAIGEN_MODAL_MIN_CONTAINERS (0), TENKAIGEN_MODAL_SCALEDOWN_S (120),
+TENKAIGEN_MODAL_JOB_TIMEOUT_S (600), TENKAIGEN_ATTENTION (auto), TENKAIGEN_TORCH_COMPILE, TENKAIGEN_FIRST_BLOCK_CACHE.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import modal
 
+from modal_app.deployment import DeploySettings
+
 APP_NAME = "tenkaigen-qwen-generator"
 MODEL_ID = "Qwen/Qwen-Image"
-MODEL_REVISION = os.environ.get("TENKAIGEN_MODEL_REVISION") or None
-LIGHTNING = int(os.environ["TENKAIGEN_LIGHTNING"]) if os.environ.get("TENKAIGEN_LIGHTNING") else None
-NUNCHAKU_WHEEL = os.environ.get("TENKAIGEN_NUNCHAKU_WHEEL", "")
-NUNCHAKU_PRECISION = os.environ.get("TENKAIGEN_NUNCHAKU_PRECISION", "int4")
-GPU = os.environ.get("TENKAIGEN_MODAL_GPU", "H100")
-MAX_CONTAINERS = int(os.environ.get("TENKAIGEN_MODAL_MAX_CONTAINERS", "1"))
+SETTINGS = DeploySettings.for_this_process(os.environ)
 CACHE_DIR = "/hf-cache"
 MINUTES = 60
 
-# --- the container image: pinned to the versions the test suite runs ------------------------
+# --- the images: pinned to the versions the test suite runs ---------------------------------
+WEB_PACKAGES = ("fastapi==0.165.0", "pydantic==2.14.4", "httpx==0.28.1", "standardwebhooks==1.1.0")
+# Nunchaku publishes wheels for torch 2.7-2.9 only: its variant pins the newest of those.
+TORCH = "torch==2.9.1" if SETTINGS.nunchaku else "torch==2.13.0"
+
+front_image = (
+    modal.Image.debian_slim(python_version="3.11")
+    .uv_pip_install(*WEB_PACKAGES)
+    .env(SETTINGS.image_env())
+    .add_local_python_source("core", "modal_app")
+)
 image = (
     modal.Image.debian_slim(python_version="3.11")
     .uv_pip_install(
-        "torch==2.13.0",
+        TORCH,
         "diffusers==0.42.1",
         "transformers==5.24.0",
         "accelerate==1.15.0",
@@ -50,17 +60,16 @@ image = (
         "safetensors==0.8.0",
         "huggingface_hub==2.4.0",
         "hf-xet==1.8.0",
+        "kernels==0.17.2",  # FlashAttention-3 for Hopper from the Hub (diffusers' `_flash_3_hub`)
         "numpy==2.4.6",
         "pillow==12.3.0",
-        "fastapi==0.165.0",
-        "pydantic==2.14.4",
-        "httpx==0.28.1",
-        "standardwebhooks==1.1.0",
+        *WEB_PACKAGES,
     )
     .env({"HF_HUB_CACHE": CACHE_DIR, "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"})
+    .env(SETTINGS.image_env())
 )
-if NUNCHAKU_WHEEL:
-    image = image.uv_pip_install(NUNCHAKU_WHEEL)
+if SETTINGS.nunchaku:
+    image = image.uv_pip_install(SETTINGS.nunchaku_wheel)
 image = image.add_local_python_source("core", "modal_app")
 
 app = modal.App(APP_NAME, image=image)
@@ -68,6 +77,8 @@ app = modal.App(APP_NAME, image=image)
 # The weights (~58 GB) live in a Volume: fetched once by download_weights, read by every container.
 hf_cache = modal.Volume.from_name("tenkaigen-hf-cache", create_if_missing=True)
 secrets = modal.Secret.from_name("tenkaigen-secrets", required_keys=["TENKAIGEN_WEBHOOK_SECRET", "TENKAIGEN_WEBHOOK_URL"])
+# job id -> FunctionCall id, shared by every front container (entries idle for 7 days expire)
+job_calls = modal.Dict.from_name("tenkaigen-job-calls", create_if_missing=True)
 
 with image.imports():
     from core.worker_contract.engine import InferenceRequest
@@ -75,16 +86,21 @@ with image.imports():
     from modal_app.inference import QwenImageEngine
     from modal_app.lightning_lora import LIGHTNING_REPO, LIGHTNING_WEIGHTS
     from modal_app.nunchaku_transformer import NUNCHAKU_REPO, nunchaku_filename
-    from modal_app.worker_app import create_worker_app
+    from modal_app.spawned_job import run_spawned_job
+    from modal_app.webhook_delivery import WebhookSender
 
 
 def engine_config() -> EngineConfig:
     return EngineConfig(
         model=MODEL_ID,
-        revision=MODEL_REVISION,
+        revision=SETTINGS.model_revision,
         cache_dir=Path(CACHE_DIR),
-        lightning=LIGHTNING,  # type: ignore[arg-type]
-        nunchaku=bool(NUNCHAKU_WHEEL),
+        lightning=SETTINGS.lightning,
+        nunchaku=SETTINGS.nunchaku,
+        device="cuda",
+        attention=SETTINGS.attention,
+        torch_compile=SETTINGS.torch_compile,
+        first_block_cache=SETTINGS.first_block_cache,
     )
 
 
@@ -93,62 +109,116 @@ def download_weights() -> str:
     """Fetch the model (and the Lightning / Nunchaku files asked for) into the Volume; returns the commit."""
     from huggingface_hub import hf_hub_download, snapshot_download
 
-    folder = Path(snapshot_download(MODEL_ID, revision=MODEL_REVISION, cache_dir=CACHE_DIR))
-    if LIGHTNING and not NUNCHAKU_WHEEL:
-        hf_hub_download(LIGHTNING_REPO, LIGHTNING_WEIGHTS[LIGHTNING], cache_dir=CACHE_DIR)
-    if NUNCHAKU_WHEEL:
-        filename = nunchaku_filename(NUNCHAKU_PRECISION, engine_config().nunchaku_rank, LIGHTNING)
+    folder = Path(snapshot_download(MODEL_ID, revision=SETTINGS.model_revision, cache_dir=CACHE_DIR))
+    if SETTINGS.lightning and not SETTINGS.nunchaku:
+        hf_hub_download(LIGHTNING_REPO, LIGHTNING_WEIGHTS[SETTINGS.lightning], cache_dir=CACHE_DIR)
+    if SETTINGS.nunchaku:
+        filename = nunchaku_filename(SETTINGS.nunchaku_precision, engine_config().nunchaku_rank, SETTINGS.lightning)
         hf_hub_download(NUNCHAKU_REPO, filename, cache_dir=CACHE_DIR)
     hf_cache.commit()
     print(f"{MODEL_ID} is at commit {folder.name}: deploy with TENKAIGEN_MODEL_REVISION={folder.name} to pin it")
     return folder.name
 
 
-# scaledown_window: a container costs GPU time while idle, and a cold start (~1-2 min to read
-# 58 GB from the Volume) costs the user; 10 minutes keeps a warm GPU through a design session.
-# It must also outlast the queue: jobs run in a background thread after the 202, and Modal
-# counts a container idle once no request is open, so 16 queued jobs of ~30 s fit inside it.
-# max_containers: a cost ceiling; the GPU work is serialized per container by the worker's queue.
+# One job per container (no @modal.concurrent): the queue's backlog is what scales the GPUs.
+# retries: a crash or a preempted GPU runs the job again (results are applied idempotently);
+# a job that fails for a reason the user can read returns normally with a failed webhook.
+# Memory snapshots: the weights are read once at deploy, and each cold start restores them
+# (with the GPU snapshot, straight into GPU memory) instead of reading 58 GB from the Volume.
 @app.cls(
-    gpu=GPU,
+    gpu=SETTINGS.gpu,
     volumes={CACHE_DIR: hf_cache},
     secrets=[secrets],
-    scaledown_window=10 * MINUTES,
-    timeout=10 * MINUTES,
+    scaledown_window=SETTINGS.scaledown_window_s,
+    min_containers=SETTINGS.min_containers,
+    max_containers=SETTINGS.max_containers,
+    timeout=SETTINGS.job_timeout_s,
     startup_timeout=20 * MINUTES,
-    max_containers=MAX_CONTAINERS,
+    retries=modal.Retries(max_retries=2, initial_delay=5.0, backoff_coefficient=2.0),
+    enable_memory_snapshot=True,
+    experimental_options={"enable_gpu_snapshot": True},
 )
-# Many inputs at once: each request is tiny (enqueue and 202, or /health), and the model must
-# not be loaded once per request; one GPU job at a time is enforced by the worker's own queue.
-@modal.concurrent(max_inputs=32)
 class QwenGenerator:
-    @modal.enter()
-    def load(self) -> None:
+    @modal.enter(snap=True)
+    def read_weights(self) -> None:
+        # CPU memory without the GPU snapshot; the GPU, LoRA fused, with it
         self.engine = QwenImageEngine(engine_config())
-        self.engine.load()
-        self.web_app = create_worker_app(
-            self.engine,
-            os.environ["TENKAIGEN_WEBHOOK_SECRET"],
-            allowed_webhook_url=os.environ["TENKAIGEN_WEBHOOK_URL"],
-        )
+        self.engine.load_for_snapshot()
 
-    @modal.asgi_app()
-    def web(self):  # noqa: ANN201 (Modal inspects the returned ASGI app)
-        return self.web_app
+    @modal.enter(snap=False)
+    def ready(self) -> None:
+        self.engine.load()  # after a restore: to the GPU and fuse, unless the snapshot did it
+        self.sender = WebhookSender(os.environ["TENKAIGEN_WEBHOOK_SECRET"])
+
+    @modal.method()
+    def run(self, payload: dict[str, Any]) -> bool:
+        """One spawned job (the dispatch the front checked) to its webhook; True when it completed."""
+        return run_spawned_job(self.engine, self.sender, payload, allowed_webhook_url=os.environ["TENKAIGEN_WEBHOOK_URL"])
 
     @modal.method()
     def render(self, prompt: str, width: int = 1328, height: int = 1328, seed: int = 42, steps: int | None = None) -> bytes:
-        """One PNG, synchronously (the smoke test; the app goes through the web endpoint)."""
+        """One PNG, synchronously (the smoke test; the app goes through `web`)."""
         request = InferenceRequest(prompt=prompt, width=width, height=height, seed=seed, steps=steps)
         result = self.engine.generate(request)
         print(f"generated {width}x{height} seed={seed} steps={result.steps} timings={result.timings.as_dict()} "
-              f"revision={result.model_revision}")
+              f"revision={result.model_revision} engine={self.engine.describe()}")
         return result.png
 
     @modal.exit()
-    def drain(self) -> None:
-        # jobs still queued get a failed webhook instead of hanging in processing
-        self.web_app.state.worker.stop()
+    def close(self) -> None:
+        self.sender.close()
+
+
+class DictJobCalls:
+    """The front's JobCalls over a `modal.Dict` (put-if-absent is `skip_if_exists`)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def claim(self, job_id: str) -> bool:
+        from modal_app.dispatch_front import CLAIMED
+
+        return bool(self._store.put(job_id, CLAIMED, skip_if_exists=True))
+
+    def record(self, job_id: str, call_id: str) -> None:
+        self._store.put(job_id, call_id)
+
+    def call_of(self, job_id: str) -> str | None:
+        return self._store.get(job_id) or None
+
+    def release(self, job_id: str) -> None:
+        self._store.pop(job_id, None)
+
+
+def spawn_job(payload: dict[str, Any]) -> str:
+    return QwenGenerator().run.spawn(payload).object_id
+
+
+def cancel_call(call_id: str) -> None:
+    modal.FunctionCall.from_id(call_id).cancel()
+
+
+@app.function(image=front_image, secrets=[secrets], scaledown_window=5 * MINUTES, timeout=60)
+@modal.concurrent(max_inputs=100)  # each request is a signature check and a spawn
+@modal.asgi_app()
+def web():  # noqa: ANN201 (Modal inspects the returned ASGI app)
+    from modal_app.dispatch_front import WorkerProfile, create_dispatch_app
+    from modal_app.engine_config import default_steps, model_name_for
+
+    return create_dispatch_app(
+        os.environ["TENKAIGEN_WEBHOOK_SECRET"],
+        spawn=spawn_job,
+        cancel=cancel_call,
+        calls=DictJobCalls(job_calls),
+        profile=WorkerProfile(
+            model=model_name_for(SETTINGS.lightning),
+            steps=default_steps(SETTINGS.lightning),
+            lightning=SETTINGS.lightning,
+            engine={"gpu": SETTINGS.gpu, "max_containers": SETTINGS.max_containers, "nunchaku": SETTINGS.nunchaku,
+                    "attention": SETTINGS.attention, "model_revision": SETTINGS.model_revision},
+        ),
+        allowed_webhook_url=os.environ["TENKAIGEN_WEBHOOK_URL"],
+    )
 
 
 @app.local_entrypoint()

@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from core.worker_contract.messages import MAX_SIDE, MIN_SIDE
+from modal_app.deployment import ATTENTION_CHOICES
 from modal_app.engine_config import DEFAULT_MODEL, EngineConfig
 from modal_app.inference import QwenImageEngine
 from modal_app.worker_app import create_worker_app
@@ -40,6 +41,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--nunchaku-rank", type=int, choices=(32, 128), default=128)
     parser.add_argument("--cpu-offload", action="store_true", help="offload idle parts to CPU (GPUs under ~60 GB)")
     parser.add_argument("--vae-tiling", action="store_true", help="decode in tiles (less memory for large images)")
+    parser.add_argument("--attention", choices=ATTENTION_CHOICES, default="native",
+                        help="attention backend: native (PyTorch SDPA, default), auto (FlashAttention-3 on Hopper "
+                             "when its kernel loads), _flash_3, _flash_3_hub")
+    parser.add_argument("--torch-compile", action="store_true",
+                        help="compile the transformer's blocks (the first job of each size is slow, later ones faster)")
     parser.add_argument("--min-side", type=int, default=MIN_SIDE,
                         help=f"smallest width/height accepted (default {MIN_SIDE})")
     parser.add_argument("--max-side", type=int, default=MAX_SIDE,
@@ -61,6 +67,8 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
         nunchaku_rank=args.nunchaku_rank,
         cpu_offload=args.cpu_offload,
         vae_tiling=args.vae_tiling,
+        attention=args.attention,
+        torch_compile=args.torch_compile,
         min_side=args.min_side,
         max_side=args.max_side,
     )

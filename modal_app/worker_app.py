@@ -1,23 +1,26 @@
 """The GPU worker's HTTP app: `POST /generate` (202, result by signed webhook) and `GET /health`.
 
-The same app runs on Modal (`qwen_generator.py`), self-hosted (`python -m modal_app.serve`)
-and in tests under uvicorn. `create_worker_app` is the only constructor.
+The self-hosted worker (`python -m modal_app.serve`, and the tests under uvicorn): its own
+bounded queue and one job at a time. On Modal, `dispatch_front.py` answers these requests and
+Modal's queue feeds the GPU containers; both check a dispatch with `read_signed` and
+`resolve_webhook` from here. `create_worker_app` is the only constructor.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from core.worker_contract.engine import ImageEngine, InferenceRequest
-from core.worker_contract.messages import DispatchAccepted, DispatchRequest
+from core.worker_contract.messages import DispatchAccepted, DispatchRequest, WorkerHealth
 from core.worker_contract.runner import QueueFull
 from core.worker_contract.webhooks import SignatureRejected, is_placeholder_secret, verify_signature
+from modal_app.engine_config import default_steps
 from modal_app.job_runner import GenerationWorker, WorkerJob
 from modal_app.webhook_delivery import DEFAULT_BACKOFF_S, WebhookSender
 
@@ -39,18 +42,43 @@ def inference_request(body: DispatchRequest) -> InferenceRequest:
     )
 
 
-class WorkerHealth(BaseModel):
-    status: str
-    model: str
-    model_loaded: bool
-    load_error: str | None
-    busy: bool
-    queue_depth: int
-    engine: dict[str, Any]
+Body = TypeVar("Body", bound=BaseModel)
 
 
 def _normalized(url: str) -> str:
     return url.rstrip("/")
+
+
+def resolve_webhook(body: DispatchRequest, allowed_webhook_url: str | None) -> str:
+    """Where a job's news goes: its own `webhook_url` or the configured one, never another (422)."""
+    url = _normalized(str(body.webhook_url)) if body.webhook_url else None
+    allowed = _normalized(allowed_webhook_url) if allowed_webhook_url else None
+    if url is None and allowed is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "webhook_url is required")
+    if allowed is not None and url not in (None, allowed):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "webhook_url is not the webhook this worker is configured for (TENKAIGEN_WEBHOOK_URL)",
+        )
+    return url or allowed  # type: ignore[return-value]
+
+
+async def read_signed(request: Request, secret: str, model: type[Body], what: str = "dispatch") -> Body:
+    """The request's body as `model`, after checking its Standard Webhooks signature (401) and shape (422)."""
+    raw = await request.body()
+    try:
+        verify_signature(secret, raw, dict(request.headers))
+    except SignatureRejected as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"{what} {exc}") from exc
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+
+
+def signed_body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI for a route that reads its signed body itself (the signature covers the raw bytes)."""
+    return {"requestBody": {"content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
 def create_worker_app(
@@ -83,36 +111,18 @@ def create_worker_app(
     app = FastAPI(title="TenkaiGen GPU worker", version="0.1.0", lifespan=lifespan)
     app.state.worker = worker
 
-    def webhook_for(body: DispatchRequest) -> str:
-        url = _normalized(str(body.webhook_url)) if body.webhook_url else None
-        allowed = _normalized(allowed_webhook_url) if allowed_webhook_url else None
-        if url is None and allowed is None:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "webhook_url is required")
-        if allowed is not None and url not in (None, allowed):
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                "webhook_url is not the webhook this worker is configured for (TENKAIGEN_WEBHOOK_URL)",
-            )
-        return url or allowed  # type: ignore[return-value]
-
     @app.post(
         "/generate",
         response_model=DispatchAccepted,
         status_code=status.HTTP_202_ACCEPTED,
-        openapi_extra={"requestBody": {"content": {"application/json": {"schema": DispatchRequest.model_json_schema()}}}},
+        openapi_extra=signed_body_schema(DispatchRequest),
     )
     async def generate(request: Request) -> DispatchAccepted:
         """Accept a job signed with the shared secret (Standard Webhooks headers); 401 otherwise."""
-        raw = await request.body()
-        try:
-            verify_signature(secret, raw, dict(request.headers))
-        except SignatureRejected as exc:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"dispatch {exc}") from exc
-        try:
-            body = DispatchRequest.model_validate_json(raw)
-        except ValidationError as exc:
-            raise RequestValidationError(exc.errors(include_url=False)) from exc
-        job = WorkerJob(job_id=body.job_id, webhook_url=webhook_for(body), request=inference_request(body))
+        body = await read_signed(request, secret, DispatchRequest)
+        job = WorkerJob(
+            job_id=body.job_id, webhook_url=resolve_webhook(body, allowed_webhook_url), request=inference_request(body)
+        )
         try:
             accepted = worker.submit(job)
         except QueueFull as exc:
@@ -120,6 +130,8 @@ def create_worker_app(
         return DispatchAccepted(
             job_id=job.job_id, status="accepted" if accepted else "already accepted", queue_depth=worker.queue_depth
         )
+
+    lightning = engine.describe().get("lightning")
 
     @app.get("/health", response_model=WorkerHealth)
     def health() -> WorkerHealth:
@@ -131,6 +143,8 @@ def create_worker_app(
             busy=worker.busy,
             queue_depth=worker.queue_depth,
             engine=engine.describe(),
+            steps=default_steps(lightning),
+            lightning=lightning,
         )
 
     return app

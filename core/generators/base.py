@@ -61,4 +61,11 @@ class Generator(Protocol):
         """
         ...
 
+    def cancel(self, job_id: str) -> None:
+        """Best effort: stop a job this generator runs elsewhere (a remote worker); never raises.
+
+        In-process generators do nothing: their next progress report finds the job canceled.
+        """
+        ...
+
     def close(self) -> None: ...

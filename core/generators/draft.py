@@ -50,5 +50,8 @@ class DraftGenerator:
         except Exception:
             log.exception("could not apply draft outcome job_id=%s", request.job_id)
 
+    def cancel(self, job_id: str) -> None:
+        """Nothing to stop: a draft takes a moment, and its outcome is refused once the job is canceled."""
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)

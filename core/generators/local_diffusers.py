@@ -84,5 +84,8 @@ class LocalDiffusersGenerator:
         except QueueFull as exc:
             raise GeneratorUnavailable(str(exc)) from exc
 
+    def cancel(self, job_id: str) -> None:
+        """Nothing to do here: the job's next progress report finds it canceled and stops it."""
+
     def close(self) -> None:
         self._runner.stop(timeout_s=60)

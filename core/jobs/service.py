@@ -416,8 +416,16 @@ class GenerationService:
         return self.jobs.list_for_user(user_id, limit=limit, offset=offset)
 
     def cancel(self, user_id: str, job_id: str) -> Job:
-        """Cancel the caller's job; InvalidTransition when it has already finished."""
-        return self.job_finished(self.jobs.mark_canceled(self.owned_job(user_id, job_id).id))
+        """Cancel the caller's job; InvalidTransition when it has already finished.
+
+        A job already handed to the generator is also stopped there (best effort): a remote
+        worker frees its GPU instead of finishing an image nobody will see.
+        """
+        job = self.owned_job(user_id, job_id)
+        canceled = self.jobs.mark_canceled(job.id)
+        if job.status is JobStatus.PROCESSING:
+            self.generator.cancel(job.id)
+        return self.job_finished(canceled)
 
     # --- the finished image ------------------------------------------------------------------
     def export_print_file(self, user_id: str, job_id: str) -> StoredPrintFile:

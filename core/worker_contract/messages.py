@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field
 
@@ -57,6 +57,35 @@ class DispatchAccepted(BaseModel):
     job_id: str
     status: Literal["accepted", "already accepted"]
     queue_depth: int
+
+
+class WorkerHealth(BaseModel):
+    """The worker's `GET /health` answer. `steps`/`lightning` say what a job runs with by default
+    (a Lightning worker always runs its distilled step count), so the app need not ask 50 steps
+    of an 8-step worker."""
+
+    status: str
+    model: str
+    model_loaded: bool
+    load_error: str | None
+    busy: bool
+    queue_depth: int
+    engine: dict[str, Any]
+    steps: int | None = None
+    lightning: int | None = None
+
+
+class CancelRequest(BaseModel):
+    """The body of `POST /cancel` (signed like a dispatch): stop this job if it is queued or running."""
+
+    job_id: str = Field(min_length=1, max_length=MAX_JOB_ID_CHARS, pattern=JOB_ID_PATTERN)
+
+
+class CancelAnswer(BaseModel):
+    """`canceling`: the worker found the job's call and asked it to stop; `unknown`: no such job here."""
+
+    job_id: str
+    status: Literal["canceling", "unknown"]
 
 
 # what the jobs table's integer columns hold (Postgres integer): a larger number in a

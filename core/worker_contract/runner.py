@@ -156,17 +156,27 @@ class JobRunner:
             log.error("model load failed error=%s", self.load_error)
 
     def _process(self, job: RunnerJob) -> None:
-        try:
-            result = self.engine.generate(job.request, job.outlet.progress)
-        except GenerationCanceled:
-            log.info("job stopped, canceled elsewhere job_id=%s", job.job_id)
-            job.outlet.canceled()
-        except Exception as exc:  # every failure must reach the app as a readable message
-            message = describe_failure(exc)
-            log.warning("job failed job_id=%s error=%s", job.job_id, message, exc_info=not isinstance(exc, InferenceError))
-            job.outlet.failed(message)
-        else:
+        if run_job(self.engine, job.request, job.outlet, job_id=job.job_id):
             self.load_error = None
-            log.info("job generated job_id=%s steps=%d total_s=%.2f revision=%s",
-                     job.job_id, result.steps, result.timings.total_s, result.model_revision)
-            job.outlet.completed(result)
+
+
+def run_job(engine: ImageEngine, request: InferenceRequest, outlet: JobOutlet, *, job_id: str = "") -> bool:
+    """Generate one job and report its outcome to `outlet`; True when it completed.
+
+    The body of every runner: this one's thread, and the Modal GPU class's method.
+    """
+    try:
+        result = engine.generate(request, outlet.progress)
+    except GenerationCanceled:
+        log.info("job stopped, canceled elsewhere job_id=%s", job_id)
+        outlet.canceled()
+    except Exception as exc:  # every failure must reach the app as a readable message
+        message = describe_failure(exc)
+        log.warning("job failed job_id=%s error=%s", job_id, message, exc_info=not isinstance(exc, InferenceError))
+        outlet.failed(message)
+    else:
+        log.info("job generated job_id=%s steps=%d total_s=%.2f revision=%s",
+                 job_id, result.steps, result.timings.total_s, result.model_revision)
+        outlet.completed(result)
+        return True
+    return False

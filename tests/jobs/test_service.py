@@ -136,3 +136,13 @@ def test_a_batch_the_quota_cannot_take_whole_starts_nothing(sqlite_store, local_
         limited.submit_batch("alice", command(), count=4)
     assert limited.history("alice") == [] and generator.requests == []
     assert len(limited.submit_batch("alice", command(), count=3)) == 3
+
+
+def test_canceling_a_job_the_generator_runs_stops_it_there_and_a_pending_one_is_only_marked(service, generator):
+    running = service.submit("alice", command())
+    pending = service.create_job("alice", command())
+    assert service.jobs.get(running.id).status is JobStatus.PROCESSING
+
+    assert service.cancel("alice", running.id).status is JobStatus.CANCELED
+    assert service.cancel("alice", pending.id).status is JobStatus.CANCELED
+    assert generator.canceled == [running.id]

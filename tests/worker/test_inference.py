@@ -12,11 +12,11 @@ from PIL import Image
 
 from core.worker_contract.engine import GenerationCanceled, InferenceRequest
 from modal_app.engine_config import EngineConfig
-from modal_app.inference import QwenImageEngine
+from modal_app.inference import QwenImageEngine, select_attention
 from modal_app.inference_errors import InvalidInferenceInput, ModelWeightsMissing, OptionalDependencyMissing
 from modal_app.lightning_lora import LIGHTNING_SCHEDULER_CONFIG
 from modal_app.model_files import describe_revision
-from modal_app.nunchaku_transformer import nunchaku_precision
+from modal_app.nunchaku_transformer import UnsupportedGpu, check_nunchaku_gpu, nunchaku_precision
 from tests.worker.conftest import TINY_MIN_SIDE
 from tests.worker.tiny_qwen import build_tokenizer, save_random_lightning_lora
 
@@ -32,10 +32,17 @@ def test_lightning_scheduler_config_is_the_one_its_readme_publishes():
     assert LIGHTNING_SCHEDULER_CONFIG["shift"] == 1.0 and LIGHTNING_SCHEDULER_CONFIG["shift_terminal"] is None
 
 
-@pytest.mark.parametrize(("capability", "precision"), [((8, 0), "int4"), ((8, 9), "int4"), ((9, 0), "int4"),
-                                                       ((10, 0), "fp4"), ((12, 0), "fp4")])
-def test_nunchaku_uses_int4_before_blackwell_and_fp4_on_it(capability, precision):
+@pytest.mark.parametrize(("capability", "precision"), [((7, 5), "int4"), ((8, 0), "int4"), ((8, 9), "int4"),
+                                                       ((12, 0), "fp4"), ((12, 1), "fp4")])
+def test_nunchaku_uses_fp4_on_sm120_only_and_int4_on_the_other_gpus_it_supports(capability, precision):
+    check_nunchaku_gpu(capability)
     assert nunchaku_precision(capability) == precision
+
+
+@pytest.mark.parametrize("capability", [(9, 0), (10, 0)])
+def test_nunchaku_is_refused_at_start_on_hopper_and_datacenter_blackwell(capability):
+    with pytest.raises(UnsupportedGpu, match=r"do not run on .*sm (90|100)"):
+        check_nunchaku_gpu(capability, "NVIDIA H100")
 
 
 def test_a_hub_cache_snapshot_is_described_by_repo_and_commit(tmp_path):
@@ -185,3 +192,26 @@ def test_a_config_with_an_unknown_lightning_step_count_is_refused():
 
 def test_the_worker_default_accepts_sides_from_256_to_2048():
     assert EngineConfig().min_side == 256 and EngineConfig().max_side == 2048
+
+
+@pytest.mark.slow
+def test_the_snapshot_phase_reads_the_weights_and_the_lora_is_fused_only_once_placed(tiny_model_dir, tmp_path, tiny_engine):
+    # without a GPU snapshot, Modal's snapshot phase sees no GPU: the weights wait in CPU
+    # memory unfused, and `load` after the restore places them and fuses the LoRA there
+    pytest.importorskip("peft")
+    lora = save_random_lightning_lora(tmp_path / "lightning", tiny_model_dir, "Qwen-Image-Lightning-8steps-V1.1.safetensors")
+    engine = QwenImageEngine(EngineConfig(model=str(tiny_model_dir), min_side=TINY_MIN_SIDE, lightning=8,
+                                          lightning_source=str(lora.parent)))
+    engine.load_for_snapshot()
+    assert not engine.is_loaded and "lightning:" not in (engine.model_revision or "")
+    engine.load()
+    assert engine.is_loaded and "lightning:" in (engine.model_revision or "")
+    assert engine.planned_steps(FOX) == 8 and engine.describe()["steps"] == 8
+    assert engine.generate(FOX).steps == 8
+
+
+def test_attention_auto_keeps_pytorch_sdpa_off_hopper_and_a_named_backend_that_cannot_load_is_an_error(tiny_engine):
+    assert select_attention(tiny_engine.pipeline, "auto", torch.device("cpu")) == "native"
+    with pytest.raises(RuntimeError, match="Flash Attention 3"):
+        select_attention(tiny_engine.pipeline, "_flash_3", torch.device("cpu"))
+    tiny_engine.pipeline.transformer.set_attention_backend("native")
