@@ -19,6 +19,7 @@ from core.worker_contract.messages import DispatchAccepted, DispatchRequest
 from core.worker_contract.runner import QueueFull
 from core.worker_contract.webhooks import SignatureRejected, is_placeholder_secret, verify_signature
 from modal_app.job_runner import GenerationWorker, WorkerJob
+from modal_app.uploads import DEFAULT_UPLOAD_BACKOFF_S, ResultUploader
 from modal_app.webhook_delivery import DEFAULT_BACKOFF_S, WebhookSender
 
 
@@ -61,6 +62,7 @@ def create_worker_app(
     backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
     webhook_timeout_s: float = 15.0,
     max_queue: int = 16,
+    upload_backoff_s: Sequence[float] = DEFAULT_UPLOAD_BACKOFF_S,
 ) -> FastAPI:
     """The worker app around a (possibly not yet loaded) engine.
 
@@ -71,13 +73,15 @@ def create_worker_app(
     if is_placeholder_secret(secret):
         raise ValueError("the webhook secret is unset or a placeholder: set TENKAIGEN_WEBHOOK_SECRET to a whsec_ secret")
     sender = WebhookSender(secret, timeout_s=webhook_timeout_s, backoff_s=backoff_s)
-    worker = GenerationWorker(engine, sender, max_queue=max_queue)
+    uploader = ResultUploader(backoff_s=upload_backoff_s)
+    worker = GenerationWorker(engine, sender, max_queue=max_queue, uploader=uploader)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         worker.start()  # begins loading the model at once; /health reports when it is ready
         yield
         worker.stop()
+        uploader.close()
         sender.close()
 
     app = FastAPI(title="TenkaiGen GPU worker", version="0.1.0", lifespan=lifespan)
@@ -112,7 +116,8 @@ def create_worker_app(
             body = DispatchRequest.model_validate_json(raw)
         except ValidationError as exc:
             raise RequestValidationError(exc.errors(include_url=False)) from exc
-        job = WorkerJob(job_id=body.job_id, webhook_url=webhook_for(body), request=inference_request(body))
+        job = WorkerJob(job_id=body.job_id, webhook_url=webhook_for(body), request=inference_request(body),
+                        upload=body.upload)
         try:
             accepted = worker.submit(job)
         except QueueFull as exc:

@@ -1,16 +1,27 @@
 """Applying a generator's outcome to its job: progress, completion (the image stored first)
-or failure, each delivery applied once however often it arrives."""
+or failure, each delivery applied once however often it arrives.
+
+A completed result reaches storage one of two ways. Inline: the PNG comes with the outcome
+(the in-process generators, or a worker's base64 webhook) and is stored here. Direct: the
+dispatch carried a presigned PUT for the job's object (`upload_target`), the worker uploaded
+the PNG itself, and its small webhook says how many bytes and which SHA-256; the object is
+checked against that before the job completes, and a missing or wrong one fails the job
+with the reason, so it never waits for an image that will not come.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass
 
 from core.errors import InvalidRequest, InvalidTransition, StorageError
 from core.generators.base import GenerationOutcome
 from core.imaging.png_check import check_png
 from core.logsafe import safe
-from core.jobs import Job, JobStatus, JobStore
+from core.jobs import GpuUsage, Job, JobStatus, JobStore
 from core.storage import ObjectStore, image_key
+from core.worker_contract.messages import UploadedImage, UploadTarget
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +30,42 @@ ALREADY_APPLIED = "already applied"
 # A worker may round the asked size to its model's grid (multiples of 16 px); anything
 # further off is not the image this job asked for.
 SIZE_TOLERANCE_PX = 16
+PNG_CONTENT_TYPE = "image/png"
+
+
+@dataclass(frozen=True)
+class DirectUploads:
+    """Whether dispatches carry a presigned PUT for the result (TENKAIGEN_DIRECT_UPLOAD), and
+    for how long it is valid (TENKAIGEN_UPLOAD_URL_EXPIRES_S): a cold start plus the job."""
+
+    enabled: bool = True
+    expires_s: int = 3600
+
+
+def usage_of(outcome: GenerationOutcome) -> GpuUsage:
+    return GpuUsage(outcome.gpu_seconds, outcome.cold_start_seconds)
 
 
 class OutcomeApplier:
-    def __init__(self, jobs: JobStore, objects: ObjectStore) -> None:
+    def __init__(self, jobs: JobStore, objects: ObjectStore, uploads: DirectUploads = DirectUploads()) -> None:
         self._jobs = jobs
         self._objects = objects
+        self._uploads = uploads
+
+    def upload_target(self, job: Job) -> UploadTarget | None:
+        """The presigned PUT for the job's object, or None: the store has none (a local folder),
+        direct uploads are off, or presigning failed (then the result comes inline, as before)."""
+        if not self._uploads.enabled:
+            return None
+        key = image_key(self._objects.prefix, job.user_id, job.id)
+        try:
+            presigned = self._objects.presigned_put_url(key, self._uploads.expires_s)
+        except StorageError as exc:
+            log.warning("no direct upload job_id=%s error=%s", job.id, exc)
+            return None
+        if presigned is None:
+            return None
+        return UploadTarget(url=presigned.url, headers=presigned.headers)
 
     def apply_outcome(self, outcome: GenerationOutcome) -> str:
         """Apply a generator's outcome; `APPLIED`, or `ALREADY_APPLIED` for a repeat.
@@ -35,6 +76,7 @@ class OutcomeApplier:
         """
         job = self._jobs.get(outcome.job_id)
         target = JobStatus(outcome.status)
+        usage = usage_of(outcome)
         if target is JobStatus.PROCESSING:
             if job.status.is_terminal:
                 # tells the worker the job is over (canceled, say), so it can stop early
@@ -45,6 +87,10 @@ class OutcomeApplier:
         if job.status is target:
             return ALREADY_APPLIED
         if job.status.is_terminal:
+            if usage.reported:  # work a cancel stopped still cost GPU time: count it
+                self._jobs.record_gpu_usage(job.id, usage)
+            if outcome.image is not None and job.status is not JobStatus.COMPLETED:
+                self.discard_image(job)  # uploaded for a job that ended meanwhile (canceled, reaped)
             raise InvalidTransition(job.id, job.status.value, target.value)
         if job.status is JobStatus.PENDING:
             job = self._jobs.mark_processing(job.id)
@@ -52,7 +98,7 @@ class OutcomeApplier:
             if target is JobStatus.COMPLETED:
                 self._complete(job, outcome)
             else:
-                self._jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message")
+                self._jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message", usage)
                 log.info("job failed job_id=%s error=%s", job.id, safe(outcome.error))
         except InvalidTransition:
             # another process or delivery finished it between our read and our write
@@ -62,19 +108,23 @@ class OutcomeApplier:
         return APPLIED
 
     def _complete(self, job: Job, outcome: GenerationOutcome) -> None:
-        if not outcome.png:
-            raise InvalidRequest("a completed result must carry the PNG image")
-        width, height = check_png(outcome.png)
-        if abs(width - job.width) > SIZE_TOLERANCE_PX or abs(height - job.height) > SIZE_TOLERANCE_PX:
-            raise InvalidRequest(f"image is {width}x{height} but the job asked for {job.width}x{job.height}")
         key = image_key(self._objects.prefix, job.user_id, job.id)
+        if outcome.image is not None:
+            problem = self._uploaded_problem(job, key, outcome.image)
+            if problem is not None:
+                self._fail_upload(job, key, problem, usage_of(outcome))
+                return
+        elif outcome.png:
+            self._check_size(job, check_png(outcome.png))
+            try:
+                self._objects.put_png(key, outcome.png)
+            except StorageError:
+                log.error("upload failed job_id=%s key=%s", job.id, key)
+                raise
+        else:
+            raise InvalidRequest("a completed result must carry the PNG image")
         try:
-            self._objects.put_png(key, outcome.png)
-        except StorageError:
-            log.error("upload failed job_id=%s key=%s", job.id, key)
-            raise
-        try:
-            self._jobs.mark_completed(job.id, key, self._objects.public_url(key), outcome.seed)
+            self._jobs.mark_completed(job.id, key, self._objects.public_url(key), outcome.seed, usage_of(outcome))
         except InvalidTransition:
             # canceled or reaped while we uploaded: its object must not outlive it. (A
             # concurrent duplicate delivery that completed it shares the key: keep that.)
@@ -82,6 +132,40 @@ class OutcomeApplier:
                 self.discard_image(job)
             raise
         log.info("job completed job_id=%s key=%s", job.id, key)
+
+    @staticmethod
+    def _check_size(job: Job, size: tuple[int, int]) -> None:
+        width, height = size
+        if abs(width - job.width) > SIZE_TOLERANCE_PX or abs(height - job.height) > SIZE_TOLERANCE_PX:
+            raise InvalidRequest(f"image is {width}x{height} but the job asked for {job.width}x{job.height}")
+
+    def _uploaded_problem(self, job: Job, key: str, claim: UploadedImage) -> str | None:
+        """What is wrong with the object the worker says it uploaded, or None when it is the image.
+
+        HEAD first (cheap: missing, size, content type), then the bytes (digest, PNG, size).
+        A storage error is raised, not reported: the job stays processing and the worker retries.
+        """
+        info = self._objects.head(key)
+        if info is None:
+            return f"the worker's upload of the image is missing from storage ({key})"
+        if info.bytes != claim.bytes:
+            return f"the worker's upload of the image has {info.bytes} bytes, expected {claim.bytes} ({key})"
+        if (info.content_type or "").split(";")[0].strip().lower() != PNG_CONTENT_TYPE:
+            return f"the worker's upload of the image is stored as {info.content_type!r}, not {PNG_CONTENT_TYPE} ({key})"
+        data = self._objects.get(key)
+        digest = hashlib.sha256(data).hexdigest()
+        if len(data) != claim.bytes or digest != claim.sha256:
+            return f"the worker's upload of the image has SHA-256 {digest[:12]}…, expected {claim.sha256[:12]}… ({key})"
+        try:
+            self._check_size(job, check_png(data))
+        except InvalidRequest as exc:
+            return f"the worker's upload of the image is not the asked image: {exc}"
+        return None
+
+    def _fail_upload(self, job: Job, key: str, problem: str, usage: GpuUsage) -> None:
+        log.warning("direct upload refused job_id=%s error=%s", job.id, problem)
+        self._jobs.mark_failed(job.id, problem, usage)
+        self.discard_image(job)
 
     def discard_image(self, job: Job) -> None:
         """Remove a job's image if one was stored; storage errors are logged, not raised."""

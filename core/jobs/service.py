@@ -28,7 +28,7 @@ from core.jobs.limits import (
     MAX_STEPS,
 )
 from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
-from core.jobs.results import OutcomeApplier
+from core.jobs.results import DirectUploads, OutcomeApplier
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.stored import StoredPrintFile, store_print_file
@@ -77,6 +77,7 @@ class GenerationService:
         limits: ServiceLimits = ServiceLimits(),
         quotas: QuotaLimits = QuotaLimits(),
         policy: PromptPolicy | None = None,
+        uploads: DirectUploads = DirectUploads(),
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -87,7 +88,7 @@ class GenerationService:
         self._limits = limits
         self._quotas = quotas
         self.policy = policy if policy is not None else load_policy()
-        self.results = OutcomeApplier(jobs, objects)
+        self.results = OutcomeApplier(jobs, objects, uploads)
 
     # --- parsing -----------------------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
@@ -214,6 +215,7 @@ class GenerationService:
             steps=brief.steps or self._limits.steps,
             webhook_url=self._webhook_url,
             brief=brief,
+            upload=self.results.upload_target(job),
         )
         try:
             self.generator.submit(request, self)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidTransition, JobNotFound
-from core.jobs.models import Job, NewJob
+from core.jobs.models import GpuUsage, Job, NewJob
 from core.jobs.queries import load_queries, sqlite_schema
 from core.jobs.status import JobStatus
 from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
@@ -25,11 +25,19 @@ from core.ops.stats import (
     StatusCounts,
     as_utc,
     assemble_job_stats,
+    gpu_totals,
     interpolate,
     percentile_position,
 )
 
 QUERIES = load_queries("sqlite")
+
+# Columns added to generation_jobs after files were made without them (the twins of the
+# Postgres migrations that added them): a file opened without one gets it by ALTER TABLE.
+ADDED_COLUMNS: dict[str, str] = {
+    "gpu_seconds": "REAL CHECK (gpu_seconds IS NULL OR gpu_seconds >= 0)",  # 034
+    "cold_start_seconds": "REAL CHECK (cold_start_seconds IS NULL OR cold_start_seconds >= 0)",  # 034
+}
 
 
 def _now() -> str:
@@ -55,6 +63,17 @@ class SqliteJobStore(TransitionMethods):
         self._conn.execute("PRAGMA busy_timeout=10000")
         with self._lock:
             self._conn.executescript(sqlite_schema())
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        present = {row["name"] for row in self._conn.execute("PRAGMA table_info(generation_jobs)")}
+        for column, definition in ADDED_COLUMNS.items():
+            if column not in present:
+                try:
+                    self._conn.execute(f"ALTER TABLE generation_jobs ADD COLUMN {column} {definition}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     # --- reads -------------------------------------------------------------------------
     def get(self, job_id: str) -> Job:
@@ -86,6 +105,7 @@ class SqliteJobStore(TransitionMethods):
             by_style = self._conn.execute(QUERIES["stats_by_style"], (window,)).fetchall()
             by_product = self._conn.execute(QUERIES["stats_by_product"], (window,)).fetchall()
             failures = self._conn.execute(QUERIES["stats_recent_failures"], (window, RECENT_FAILURES_LIMIT)).fetchall()
+            gpu = self._conn.execute(QUERIES["stats_gpu"], (window,)).fetchall()
         return assemble_job_stats(
             since=since,
             now=now,
@@ -98,6 +118,7 @@ class SqliteJobStore(TransitionMethods):
                 FailureRow(r["id"], datetime.fromisoformat(r["created_at"]), r["style"], r["product"], r["error"])
                 for r in failures
             ],
+            gpu=gpu_totals(tuple(r) for r in gpu),
         )
 
     def _processing_times(self, window: str) -> ProcessingTimes:
@@ -201,6 +222,10 @@ class SqliteJobStore(TransitionMethods):
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._lock:
             self._conn.execute(QUERIES["record_progress"], (step, total, _now(), job_id))
+
+    def record_gpu_usage(self, job_id: str, usage: GpuUsage) -> None:
+        with self._lock:
+            self._conn.execute(QUERIES["record_gpu_usage"], (usage.gpu_seconds, usage.cold_start_seconds, job_id))
 
     def close(self) -> None:
         with self._lock:

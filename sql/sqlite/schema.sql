@@ -1,5 +1,6 @@
 -- TenkaiGen's SQLite database: the embedded twin of the Postgres migrations beside it
--- (015 for the jobs table, 020 for the local accounts). Every store opening the file runs
+-- (015 for the jobs table, 020 for the local accounts, 034 for gpu_seconds and
+-- cold_start_seconds: a file made before 034 gets them from SqliteJobStore, by ALTER TABLE). Every store opening the file runs
 -- it, so each statement is safe to run again.
 -- Timestamps are UTC ISO-8601 text; parsed_prompt is JSON text.
 CREATE TABLE IF NOT EXISTS generation_jobs (
@@ -21,6 +22,8 @@ CREATE TABLE IF NOT EXISTS generation_jobs (
     processing_time_ms  INTEGER CHECK (processing_time_ms IS NULL OR processing_time_ms >= 0),
     progress_step       INTEGER,
     progress_total      INTEGER,
+    gpu_seconds         REAL    CHECK (gpu_seconds IS NULL OR gpu_seconds >= 0),
+    cold_start_seconds  REAL    CHECK (cold_start_seconds IS NULL OR cold_start_seconds >= 0),
     created_at          TEXT    NOT NULL,
     started_at          TEXT,
     completed_at        TEXT,
