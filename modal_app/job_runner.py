@@ -33,7 +33,6 @@ PROGRESS_TIMEOUT_S = 2.0
 # When this worker's code was imported: on Modal, the container's start (`image.imports()`),
 # before the model loads; self-hosted, the process's. A cold start is measured from here.
 WORKER_STARTED_AT = time.monotonic()
-CANCELED_MESSAGE = "stopped: the job was canceled or finished elsewhere"
 
 
 @dataclass(frozen=True)
@@ -204,13 +203,13 @@ class WebhookOutlet:
             self._sender.post_once(self._job.webhook_url, payload, timeout_s=PROGRESS_TIMEOUT_S)
 
     def canceled(self) -> None:
-        """Nothing more to deliver, but the work done cost GPU time: one quick report of it. The
-        app answers 409 (the job is over) after recording it."""
+        """No result to deliver, but the work done cost GPU time: one quick `processing` report
+        of it (no progress); the app records it and answers 409, the job being over."""
         self._close_progress()
         gpu = self._gpu_time()
         if gpu is not None:
-            self._sender.post_once(self._job.webhook_url, self._failed_payload(CANCELED_MESSAGE, gpu),
-                                   timeout_s=PROGRESS_TIMEOUT_S)
+            report = WebhookPayload(job_id=self._job.job_id, status="processing", **gpu.fields())
+            self._sender.post_once(self._job.webhook_url, report, timeout_s=PROGRESS_TIMEOUT_S)
 
     def _failed_payload(self, error: str, gpu: GpuTime | None) -> WebhookPayload:
         return WebhookPayload(job_id=self._job.job_id, status="failed", error=error, **(gpu.fields() if gpu else {}))

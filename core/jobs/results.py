@@ -79,6 +79,9 @@ class OutcomeApplier:
         usage = usage_of(outcome)
         if target is JobStatus.PROCESSING:
             if job.status.is_terminal:
+                # the GPU time of work a cancel stopped comes this way: count it, once
+                if usage.reported:
+                    self._jobs.record_gpu_usage(job.id, usage)
                 # tells the worker the job is over (canceled, say), so it can stop early
                 raise InvalidTransition(job.id, job.status.value, target.value)
             if outcome.progress_step is not None and outcome.progress_total:
@@ -87,7 +90,7 @@ class OutcomeApplier:
         if job.status is target:
             return ALREADY_APPLIED
         if job.status.is_terminal:
-            if usage.reported:  # work a cancel stopped still cost GPU time: count it
+            if usage.reported:  # a result for a job that ended meanwhile still cost GPU time
                 self._jobs.record_gpu_usage(job.id, usage)
             if outcome.image is not None and job.status is not JobStatus.COMPLETED:
                 self.discard_image(job)  # uploaded for a job that ended meanwhile (canceled, reaped)

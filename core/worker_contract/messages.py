@@ -106,7 +106,8 @@ class WebhookPayload(BaseModel):
     A `completed` result carries the PNG either inline (`image_base64`) or, when the dispatch
     named an `upload`, as `image`: the uploaded object's size and SHA-256. `gpu_seconds` (the
     time generation held the GPU) and `cold_start_seconds` (the worker's start-up, charged to
-    the first job it runs) come with `completed` and `failed`.
+    the first job it runs) come with `completed` and `failed`, and alone in a `processing` report
+    after a job stopped because it ended elsewhere (canceled): the app records them, answers 409.
     """
 
     job_id: str
