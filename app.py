@@ -20,6 +20,7 @@ from core.catalog.policy import load_policy
 from core.jobs.callbacks import CallbackDispatcher
 from core.jobs.quotas import QuotaLimits
 from core.jobs.recovery import JobRecovery, RecoveryPolicy
+from core.jobs.results import DirectUploads
 from core.jobs.service import GenerationService, ServiceLimits
 from core.ops.dashboard import DashboardService
 from core.services import Services
@@ -65,6 +66,7 @@ def build_services(settings: Settings) -> Services:
         quotas=QuotaLimits(settings.quota_per_minute, settings.quota_per_day, settings.quota_in_flight),
         policy=load_policy(settings.policy_file),
         callbacks=callbacks,
+        uploads=DirectUploads(enabled=settings.direct_upload == "auto", expires_s=settings.upload_url_expires_s),
     )
     recovery = JobRecovery(
         generation,
@@ -76,7 +78,7 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         catalog=catalog,
         generation=generation,
-        dashboard=DashboardService(database.jobs, generation.objects),
+        dashboard=DashboardService(database.jobs, generation.objects, gpu_usd_per_hour=settings.gpu_usd_per_hour),
         accounts=database.accounts,
         authenticator=backends.authenticator_from_settings(settings, database.accounts),
         recovery=recovery,

@@ -28,7 +28,7 @@ from cli.render import (
 from core import backends
 from core.errors import InvalidRequest, StorageError
 from core.jobs.migrations import apply_migrations, migration_names
-from core.ops.costs import estimate_monthly_costs
+from core.ops.costs import estimate_gpu_costs, estimate_monthly_costs
 from core.ops.doctor import describe_database, run_doctor
 from core.ops.lifecycle import current_rules, is_b2_endpoint, set_expiry, summarize
 from core.ops.stats import DEFAULT_WINDOW_DAYS, window_start
@@ -74,7 +74,7 @@ def command_stats(settings: Settings, args: argparse.Namespace) -> int:
         stats = database.jobs.stats(window_start(args.days))
     finally:
         database.close()
-    print(render_stats(stats))
+    print(render_stats(stats, settings.gpu_usd_per_hour))
     return 0
 
 
@@ -83,13 +83,15 @@ def command_costs(settings: Settings, args: argparse.Namespace) -> int:
     usage = objects.usage()
     database = backends.open_database(settings, migrate=False)
     try:
-        completed = database.jobs.stats(window_start(DEFAULT_WINDOW_DAYS)).completed
+        month = database.jobs.stats(window_start(DEFAULT_WINDOW_DAYS))
     finally:
         database.close()
+    completed = month.completed
     estimate = estimate_monthly_costs(usage, completed, args.views_per_image)
     where = (f"{objects.prefix} in bucket {objects.bucket!r}" if isinstance(objects, S3ObjectStore)
              else f"{objects.prefix} in the local folder (what it would cost in a bucket)")
-    print(render_costs(estimate, usage, where, completed, args.views_per_image))
+    print(render_costs(estimate, usage, where, completed, args.views_per_image,
+                       estimate_gpu_costs(month, settings.gpu_usd_per_hour)))
     return 0
 
 

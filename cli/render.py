@@ -9,10 +9,13 @@ from typing import TextIO
 from core.ops.costs import (
     B2_EGRESS_USD_PER_GB,
     B2_STORAGE_USD_PER_GB_MONTH,
+    GPU_USD_PER_HOUR,
     R2_STORAGE_USD_PER_GB_MONTH,
     R2_USD_PER_MILLION_WRITES,
     CostEstimate,
+    GpuCost,
     average_object_bytes,
+    estimate_gpu_costs,
 )
 from core.ops.doctor import CheckResult
 from core.ops.lifecycle import LifecycleChange, RuleSummary
@@ -63,7 +66,28 @@ def duration(ms: float | None) -> str:
     return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
-def render_stats(stats: JobStats) -> str:
+def seconds(value: float) -> str:
+    return f"{value:,.1f} s"
+
+
+def render_gpu(gpu: GpuCost) -> list[str]:
+    """GPU time and its cost: per completed image, completed in all, and failed/canceled work."""
+    per_image = gpu.seconds_per_image
+    per_image_text = "-" if per_image is None else f"{seconds(per_image)} = {usd(gpu.usd(per_image))} per image"
+    return [
+        f"  GPU time       {seconds(gpu.total_seconds)} = {usd(gpu.total_usd)}"
+        f"  (at ${gpu.usd_per_hour:g}/GPU-hour, TENKAIGEN_GPU_USD_PER_HOUR)",
+        f"    completed    {seconds(gpu.completed.total_seconds)} = {usd(gpu.usd(gpu.completed.total_seconds))}"
+        f" over {count(gpu.completed.measured, 'image')} measured; {per_image_text}"
+        f"; cold starts {seconds(gpu.completed.cold_start_seconds)}",
+        f"    failed       {seconds(gpu.failed.total_seconds)} = {usd(gpu.usd(gpu.failed.total_seconds))}"
+        f" ({count(gpu.failed.measured, 'job')})",
+        f"    canceled     {seconds(gpu.canceled.total_seconds)} = {usd(gpu.usd(gpu.canceled.total_seconds))}"
+        f" ({count(gpu.canceled.measured, 'job')})",
+    ]
+
+
+def render_stats(stats: JobStats, gpu_usd_per_hour: float = GPU_USD_PER_HOUR) -> str:
     rate = "-" if stats.success_rate is None else f"{stats.success_rate:.1%}"
     lines = [
         f"Jobs created in the last {stats.window_days} days",
@@ -75,6 +99,7 @@ def render_stats(stats: JobStats) -> str:
         f"  success rate   {rate}  (completed / (completed + failed))",
         f"  processing     avg {duration(stats.avg_processing_ms)} · p50 {duration(stats.p50_processing_ms)}"
         f" · p95 {duration(stats.p95_processing_ms)}  (completed jobs)",
+        *render_gpu(estimate_gpu_costs(stats, gpu_usd_per_hour)),
     ]
     if stats.by_style:
         lines.append("  by style       " + ", ".join(f"{k} {v}" for k, v in stats.by_style.items()))
@@ -108,9 +133,17 @@ def usd(amount: float) -> str:
     return f"${amount:,.4f}" if amount < 1 else f"${amount:,.2f}"
 
 
-def render_costs(estimate: CostEstimate, usage: StorageUsage, where: str, completed: int, views_per_image: float) -> str:
+def render_costs(
+    estimate: CostEstimate,
+    usage: StorageUsage,
+    where: str,
+    completed: int,
+    views_per_image: float,
+    gpu: GpuCost | None = None,
+) -> str:
     average_mb = average_object_bytes(usage) / 1_000_000
     cheaper = {"B2": "Backblaze B2", "R2": "Cloudflare R2", "same": "neither (same cost)"}[estimate.cheaper]
+    gpu_lines = ["", "GPU, last 30 days (what the workers reported)", *render_gpu(gpu)] if gpu is not None else []
     return "\n".join([
         f"Stored under {where}: {count(usage.objects, 'object')}, {estimate.stored_gb:,.3f} GB",
         f"Last 30 days: {count(completed, 'image')} completed → {count(estimate.writes, 'write')}",
@@ -126,6 +159,7 @@ def render_costs(estimate: CostEstimate, usage: StorageUsage, where: str, comple
         f"Cheaper at this usage: {cheaper}",
         f"List prices: B2 ${B2_STORAGE_USD_PER_GB_MONTH}/GB-month, ${B2_EGRESS_USD_PER_GB}/GB egress"
         f" after 3× storage; R2 ${R2_STORAGE_USD_PER_GB_MONTH}/GB-month, ${R2_USD_PER_MILLION_WRITES:.2f} per million writes.",
+        *gpu_lines,
     ])
 
 

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.jobs.limits import DEFAULT_MAX_PROMPT_CHARS, MAX_STEPS, MIN_STEPS
+from core.ops.costs import GPU_USD_PER_HOUR
 
 
 class Settings(BaseSettings):
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, alias="TENKAIGEN_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="TENKAIGEN_WEBHOOK_SECRET")
     generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=MIN_STEPS, le=MAX_STEPS)
+    # auto: with a bucket, the worker PUTs each PNG to a presigned URL and its webhook stays
+    # small; off: the PNG travels base64 in the webhook (a worker that cannot reach the bucket)
+    direct_upload: Literal["auto", "off"] = Field("auto", alias="TENKAIGEN_DIRECT_UPLOAD")
+    # how long a presigned upload URL is valid: a cold start, the queue and the job (max 7 days, SigV4's limit)
+    upload_url_expires_s: int = Field(3600, alias="TENKAIGEN_UPLOAD_URL_EXPIRES_S", ge=60, le=7 * 24 * 3600)
+    # what a GPU-hour costs, for stats/costs/Admin: Modal's H100 price (core/ops/costs.py says where from)
+    gpu_usd_per_hour: float = Field(GPU_USD_PER_HOUR, alias="TENKAIGEN_GPU_USD_PER_HOUR", ge=0)
 
     # --- accounts -------------------------------------------------------------------------
     # auto: supabase when SUPABASE_JWT_SECRET or SUPABASE_URL is set, else local when an

@@ -22,6 +22,7 @@ from core.worker_contract.runner import QueueFull
 from core.worker_contract.webhooks import SignatureRejected, is_placeholder_secret, verify_signature
 from modal_app.engine_config import default_steps
 from modal_app.job_runner import GenerationWorker, WorkerJob
+from modal_app.uploads import DEFAULT_UPLOAD_BACKOFF_S, ResultUploader
 from modal_app.webhook_delivery import DEFAULT_BACKOFF_S, WebhookSender
 
 
@@ -89,6 +90,7 @@ def create_worker_app(
     backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
     webhook_timeout_s: float = 15.0,
     max_queue: int = 16,
+    upload_backoff_s: Sequence[float] = DEFAULT_UPLOAD_BACKOFF_S,
 ) -> FastAPI:
     """The worker app around a (possibly not yet loaded) engine.
 
@@ -99,13 +101,15 @@ def create_worker_app(
     if is_placeholder_secret(secret):
         raise ValueError("the webhook secret is unset or a placeholder: set TENKAIGEN_WEBHOOK_SECRET to a whsec_ secret")
     sender = WebhookSender(secret, timeout_s=webhook_timeout_s, backoff_s=backoff_s)
-    worker = GenerationWorker(engine, sender, max_queue=max_queue)
+    uploader = ResultUploader(backoff_s=upload_backoff_s)
+    worker = GenerationWorker(engine, sender, max_queue=max_queue, uploader=uploader)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         worker.start()  # begins loading the model at once; /health reports when it is ready
         yield
         worker.stop()
+        uploader.close()
         sender.close()
 
     app = FastAPI(title="TenkaiGen GPU worker", version="0.1.0", lifespan=lifespan)
@@ -121,7 +125,8 @@ def create_worker_app(
         """Accept a job signed with the shared secret (Standard Webhooks headers); 401 otherwise."""
         body = await read_signed(request, secret, DispatchRequest)
         job = WorkerJob(
-            job_id=body.job_id, webhook_url=resolve_webhook(body, allowed_webhook_url), request=inference_request(body)
+            job_id=body.job_id, webhook_url=resolve_webhook(body, allowed_webhook_url), request=inference_request(body),
+            upload=body.upload,
         )
         try:
             accepted = worker.submit(job)

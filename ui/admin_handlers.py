@@ -66,6 +66,32 @@ def storage_html(report: DashboardReport) -> str:
     return f'<div class="tg-tiles">{"".join(tiles)}</div><p class="tg-note">{html.escape(note)}</p>'
 
 
+def seconds_text(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f} s"
+
+
+def gpu_html(report: DashboardReport) -> str:
+    """GPU time and what it cost: per completed image (window), the window, the last 30 days, and
+    the failed and canceled work among them."""
+    window, month = report.gpu_window, report.gpu_month
+    if window is None or month is None:
+        return ""
+    per_image = window.usd_per_image
+    tiles = [
+        tile("gpu-per-image", seconds_text(window.seconds_per_image), "GPU per image"),
+        tile("gpu-usd-per-image", "–" if per_image is None else usd(per_image), "GPU cost per image"),
+        tile("gpu-window", usd(window.total_usd), "GPU in this window"),
+        tile("gpu-month", usd(month.total_usd), "GPU, last 30 days"),
+        tile("gpu-wasted", usd(window.usd(window.wasted_seconds)), "failed + canceled work"),
+    ]
+    note = (f"GPU time the workers reported: {window.completed.measured:,} measured images "
+            f"({seconds_text(window.completed.gpu_seconds)} generating, {seconds_text(window.completed.cold_start_seconds)} "
+            f"cold starts), failed work {seconds_text(window.failed.total_seconds)}, canceled work "
+            f"{seconds_text(window.canceled.total_seconds)}; at ${window.usd_per_hour:g} per GPU-hour "
+            "(TENKAIGEN_GPU_USD_PER_HOUR).")
+    return f'<div class="tg-tiles">{"".join(tiles)}</div><p class="tg-note">{html.escape(note)}</p>'
+
+
 def per_day_frame(report: DashboardReport) -> pd.DataFrame:
     """Long format for a stacked bar per day: completed + failed + other (canceled, in flight) = total."""
     rows = [
@@ -109,6 +135,6 @@ class AdminHandlers:
             c.by_style: counts_frame(report.stats.by_style, {s.id: s.name for s in catalog.styles.values()}, "style"),
             c.by_product: counts_frame(report.stats.by_product, {p.id: p.name for p in catalog.products.values()},
                                        "product"),
-            c.storage: storage_html(report),
+            c.storage: storage_html(report) + gpu_html(report),
             c.failures: failures_rows(report),
         }

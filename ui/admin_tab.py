@@ -1,5 +1,5 @@
 """The Admin tab: job figures for a window, storage used and its monthly cost on B2 and R2,
-and the latest failures. Shown to callers with the admin role only; DashboardService checks
+the GPU time the images took and its cost, and the latest failures. Shown to callers with the admin role only; DashboardService checks
 the role again, since a hidden tab's events can still be called.
 
 This module lays the components out and wires their events; what the events do is
@@ -32,7 +32,7 @@ def create_admin_tab(ctx: StudioContext, tab: gr.Tab) -> AdminComponents:
                               sort="-y", y_lim=[0, None])
         by_product = gr.BarPlot(x="product", y="jobs", title="Jobs by product", height=240, elem_id="admin-by-product",
                                 sort="-y", y_lim=[0, None])
-    gr.Markdown("### Storage")
+    gr.Markdown("### Storage and GPU")
     storage = gr.HTML(elem_id="admin-storage")
     gr.Markdown("### Latest failures")
     failures = gr.Dataframe(headers=FAILURE_HEADERS, datatype=["str"] * 5, interactive=False, wrap=True,

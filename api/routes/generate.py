@@ -27,7 +27,9 @@ from core.worker_contract.webhooks import verify_webhook
 
 router = APIRouter(prefix="/api", tags=["generation"])
 
-MAX_WEBHOOK_BYTES = 32 * 1024 * 1024  # a result carries one PNG, base64-encoded
+# a result may carry one PNG, base64-encoded (local storage); with direct uploads to the
+# bucket it is far smaller (MAX_DIRECT_WEBHOOK_BYTES)
+MAX_WEBHOOK_BYTES = 32 * 1024 * 1024
 
 
 def _absolute(request: Request, url: str | None) -> str | None:
@@ -173,6 +175,9 @@ async def generation_webhook(request: Request, services: ServicesDep) -> Webhook
         timings=payload.timings or {},
         progress_step=payload.progress.step if payload.progress else None,
         progress_total=payload.progress.total if payload.progress else None,
+        image=payload.image,
+        gpu_seconds=payload.gpu_seconds,
+        cold_start_seconds=payload.cold_start_seconds,
     )
     result = await run_in_threadpool(services.generation.apply_outcome, outcome)
     return WebhookAck(job_id=payload.job_id, result=result)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from core.parsing.models import ParsedPrompt
+from core.worker_contract.messages import UploadedImage, UploadTarget
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class GenerationRequest:
     steps: int
     webhook_url: str
     brief: ParsedPrompt
+    # where a remote worker PUTs the PNG itself (a presigned bucket URL); None: inline in the result
+    upload: UploadTarget | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,10 @@ class GenerationOutcome:
     timings: dict[str, float] = field(default_factory=dict)
     progress_step: int | None = None
     progress_total: int | None = None
+    # a completed result the worker uploaded itself, instead of `png`
+    image: UploadedImage | None = None
+    gpu_seconds: float | None = None
+    cold_start_seconds: float | None = None
 
 
 class ResultSink(Protocol):

@@ -59,6 +59,7 @@ def dispatch_body(request: GenerationRequest) -> dict[str, object]:
             seed=request.seed,
             steps=request.steps,
             webhook_url=request.webhook_url,  # type: ignore[arg-type]  (validated into a URL)
+            upload=request.upload,
         )
     except ValidationError as exc:  # the worker would answer 422: say so without the round trip
         raise GeneratorUnavailable(f"the job does not fit the GPU worker's limits: {exc}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,8 @@ class Job(NewJob):
     processing_time_ms: int | None = None
     progress_step: int | None = None
     progress_total: int | None = None
+    gpu_seconds: float | None = None
+    cold_start_seconds: float | None = None
     created_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
@@ -56,3 +59,20 @@ class Job(NewJob):
     @property
     def runs_in_process(self) -> bool:
         return self.runner is not None and self.runner != REMOTE_RUNNER
+
+
+@dataclass(frozen=True)
+class GpuUsage:
+    """The GPU time a worker reports for one job: generation, and the start-up charged to it."""
+
+    gpu_seconds: float | None = None
+    cold_start_seconds: float | None = None
+
+    @property
+    def reported(self) -> bool:
+        return self.gpu_seconds is not None or self.cold_start_seconds is not None
+
+    def columns(self) -> dict[str, float]:
+        """The job columns this usage sets (a figure not reported leaves its column alone)."""
+        values = {"gpu_seconds": self.gpu_seconds, "cold_start_seconds": self.cold_start_seconds}
+        return {name: value for name, value in values.items() if value is not None}

@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from core.errors import InvalidTransition, JobNotFound
-from core.jobs.models import Job, NewJob
+from core.jobs.models import GpuUsage, Job, NewJob
 from core.jobs.queries import load_queries
 from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
 from core.jobs.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
@@ -25,6 +25,7 @@ from core.ops.stats import (
     StatusCounts,
     as_utc,
     assemble_job_stats,
+    gpu_totals,
 )
 
 QUERIES = load_queries("postgres")
@@ -186,6 +187,11 @@ class PostgresJobStore(TransitionMethods):
         with self._pool.connection() as conn:
             conn.execute(QUERIES["record_progress"], (step, total, _as_uuid(job_id)))
 
+    def record_gpu_usage(self, job_id: str, usage: GpuUsage) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(QUERIES["record_gpu_usage"],
+                         (usage.gpu_seconds, usage.cold_start_seconds, _as_uuid(job_id)))
+
     def stats(self, since: datetime) -> JobStats:
         window = (as_utc(since),)
         with self._pool.connection() as conn:
@@ -194,6 +200,7 @@ class PostgresJobStore(TransitionMethods):
             by_style = conn.execute(QUERIES["stats_by_style"], window).fetchall()
             by_product = conn.execute(QUERIES["stats_by_product"], window).fetchall()
             failures = conn.execute(QUERIES["stats_recent_failures"], (*window, RECENT_FAILURES_LIMIT)).fetchall()
+            gpu = conn.execute(QUERIES["stats_gpu"], window).fetchall()
         assert summary is not None  # an aggregate without GROUP BY always yields one row
         return assemble_job_stats(
             since=since,
@@ -213,6 +220,7 @@ class PostgresJobStore(TransitionMethods):
             recent_failures=[
                 FailureRow(r["id"], as_utc(r["created_at"]), r["style"], r["product"], r["error"]) for r in failures
             ],
+            gpu=gpu_totals((r["status"], r["measured"], r["gpu_seconds"], r["cold_start_seconds"]) for r in gpu),
         )
 
     def close(self) -> None:

@@ -15,20 +15,30 @@ An image the object store refuses (after the S3 client's own quick retries):
   that count the job fails with the storage error instead of waiting for the processing
   deadline (and if the worker gave up sooner, the deadline's reaper keeps the recorded storage
   error as the reason).
+
+A completed result reaches storage one of two ways. Inline: the PNG comes with the outcome
+(the in-process generators, or a worker's base64 webhook) and is stored here. Direct: the
+dispatch carried a presigned PUT for the job's object (`upload_target`), the worker uploaded
+the PNG itself, and its small webhook says how many bytes and which SHA-256; the object is
+checked against that before the job completes, and a missing or wrong one fails the job
+with the reason, so it never waits for an image that will not come.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from core.errors import InvalidRequest, InvalidTransition, StorageError
 from core.generators.base import GenerationOutcome
 from core.imaging.png_check import check_png
 from core.logsafe import safe
-from core.jobs import Job, JobStatus, JobStore
+from core.jobs import GpuUsage, Job, JobStatus, JobStore
 from core.storage import ObjectStore, image_key
+from core.worker_contract.messages import UploadedImage, UploadTarget
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +47,22 @@ ALREADY_APPLIED = "already applied"
 # A worker may round the asked size to its model's grid (multiples of 16 px); anything
 # further off is not the image this job asked for.
 SIZE_TOLERANCE_PX = 16
+PNG_CONTENT_TYPE = "image/png"
+
+
+@dataclass(frozen=True)
+class DirectUploads:
+    """Whether dispatches carry a presigned PUT for the result (TENKAIGEN_DIRECT_UPLOAD), and
+    for how long it is valid (TENKAIGEN_UPLOAD_URL_EXPIRES_S): a cold start plus the job."""
+
+    enabled: bool = True
+    expires_s: int = 3600
+
+
+def usage_of(outcome: GenerationOutcome) -> GpuUsage:
+    return GpuUsage(outcome.gpu_seconds, outcome.cold_start_seconds)
+
+
 # an in-process job's upload: the first try, then one after each wait
 IN_PROCESS_UPLOAD_BACKOFF_S: tuple[float, ...] = (1.0, 4.0, 15.0)
 # How many times the GPU worker posts one result before it gives up
@@ -49,6 +75,7 @@ class OutcomeApplier:
         self,
         jobs: JobStore,
         objects: ObjectStore,
+        uploads: DirectUploads = DirectUploads(),
         upload_backoff_s: Sequence[float] = IN_PROCESS_UPLOAD_BACKOFF_S,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -56,6 +83,22 @@ class OutcomeApplier:
         self._objects = objects
         self._upload_backoff_s = tuple(upload_backoff_s)
         self._sleep = sleep
+        self._uploads = uploads
+
+    def upload_target(self, job: Job) -> UploadTarget | None:
+        """The presigned PUT for the job's object, or None: the store has none (a local folder),
+        direct uploads are off, or presigning failed (then the result comes inline, as before)."""
+        if not self._uploads.enabled:
+            return None
+        key = image_key(self._objects.prefix, job.user_id, job.id)
+        try:
+            presigned = self._objects.presigned_put_url(key, self._uploads.expires_s)
+        except StorageError as exc:
+            log.warning("no direct upload job_id=%s error=%s", job.id, exc)
+            return None
+        if presigned is None:
+            return None
+        return UploadTarget(url=presigned.url, headers=presigned.headers)
 
     def apply_outcome(self, outcome: GenerationOutcome) -> str:
         """Apply a generator's outcome; `APPLIED`, or `ALREADY_APPLIED` for a repeat.
@@ -67,8 +110,12 @@ class OutcomeApplier:
         """
         job = self._jobs.get(outcome.job_id)
         target = JobStatus(outcome.status)
+        usage = usage_of(outcome)
         if target is JobStatus.PROCESSING:
             if job.status.is_terminal:
+                # the GPU time of work a cancel stopped comes this way: count it, once
+                if usage.reported:
+                    self._jobs.record_gpu_usage(job.id, usage)
                 # tells the worker the job is over (canceled, say), so it can stop early
                 raise InvalidTransition(job.id, job.status.value, target.value)
             if outcome.progress_step is not None and outcome.progress_total:
@@ -77,6 +124,10 @@ class OutcomeApplier:
         if job.status is target:
             return ALREADY_APPLIED
         if job.status.is_terminal:
+            if usage.reported:  # a result for a job that ended meanwhile still cost GPU time
+                self._jobs.record_gpu_usage(job.id, usage)
+            if outcome.image is not None and job.status is not JobStatus.COMPLETED:
+                self.discard_image(job)  # uploaded for a job that ended meanwhile (canceled, reaped)
             raise InvalidTransition(job.id, job.status.value, target.value)
         if job.status is JobStatus.PENDING:
             job = self._jobs.mark_processing(job.id)
@@ -84,7 +135,7 @@ class OutcomeApplier:
             if target is JobStatus.COMPLETED:
                 self._complete(job, outcome)
             else:
-                self._jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message")
+                self._jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message", usage)
                 log.info("job failed job_id=%s error=%s", job.id, safe(outcome.error))
         except InvalidTransition:
             # another process or delivery finished it between our read and our write
@@ -94,21 +145,27 @@ class OutcomeApplier:
         return APPLIED
 
     def _complete(self, job: Job, outcome: GenerationOutcome) -> None:
-        try:
-            self._check_image(job, outcome.png)
-        except InvalidRequest as exc:
-            self._jobs.mark_failed(job.id, f"the generated image was refused: {exc}")
-            log.warning("job failed job_id=%s error=image refused: %s", job.id, exc)
-            raise
-        assert outcome.png is not None  # _check_image refused a missing one
         key = image_key(self._objects.prefix, job.user_id, job.id)
+        if outcome.image is not None:
+            problem = self._uploaded_problem(job, key, outcome.image)
+            if problem is not None:
+                self._fail_upload(job, key, problem, usage_of(outcome))
+                return
+        else:
+            try:
+                self._check_image(job, outcome.png)
+            except InvalidRequest as exc:
+                self._jobs.mark_failed(job.id, f"the generated image was refused: {exc}", usage_of(outcome))
+                log.warning("job failed job_id=%s error=image refused: %s", job.id, exc)
+                raise
+            assert outcome.png is not None  # _check_image refused a missing one
+            try:
+                self._upload(job, key, outcome.png)
+            except StorageError as exc:
+                self._upload_failed(job, exc)
+                raise
         try:
-            self._upload(job, key, outcome.png)
-        except StorageError as exc:
-            self._upload_failed(job, exc)
-            raise
-        try:
-            self._jobs.mark_completed(job.id, key, self._objects.public_url(key), outcome.seed)
+            self._jobs.mark_completed(job.id, key, self._objects.public_url(key), outcome.seed, usage_of(outcome))
         except InvalidTransition:
             # canceled or reaped while we uploaded: its object must not outlive it. (A
             # concurrent duplicate delivery that completed it shares the key: keep that.)
@@ -153,6 +210,34 @@ class OutcomeApplier:
             self._jobs.mark_failed(job.id, reason)
         except InvalidTransition:  # canceled or reaped meanwhile: it has ended either way
             pass
+
+    def _uploaded_problem(self, job: Job, key: str, claim: UploadedImage) -> str | None:
+        """What is wrong with the object the worker says it uploaded, or None when it is the image.
+
+        HEAD first (cheap: missing, size, content type), then the bytes (digest, PNG, size).
+        A storage error is raised, not reported: the job stays processing and the worker retries.
+        """
+        info = self._objects.head(key)
+        if info is None:
+            return f"the worker's upload of the image is missing from storage ({key})"
+        if info.bytes != claim.bytes:
+            return f"the worker's upload of the image has {info.bytes} bytes, expected {claim.bytes} ({key})"
+        if (info.content_type or "").split(";")[0].strip().lower() != PNG_CONTENT_TYPE:
+            return f"the worker's upload of the image is stored as {info.content_type!r}, not {PNG_CONTENT_TYPE} ({key})"
+        data = self._objects.get(key)
+        digest = hashlib.sha256(data).hexdigest()
+        if len(data) != claim.bytes or digest != claim.sha256:
+            return f"the worker's upload of the image has SHA-256 {digest[:12]}…, expected {claim.sha256[:12]}… ({key})"
+        try:
+            self._check_image(job, data)
+        except InvalidRequest as exc:
+            return f"the worker's upload of the image is not the asked image: {exc}"
+        return None
+
+    def _fail_upload(self, job: Job, key: str, problem: str, usage: GpuUsage) -> None:
+        log.warning("direct upload refused job_id=%s error=%s", job.id, problem)
+        self._jobs.mark_failed(job.id, problem, usage)
+        self.discard_image(job)
 
     def discard_image(self, job: Job) -> None:
         """Remove a job's image if one was stored; storage errors are logged, not raised."""

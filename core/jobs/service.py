@@ -39,7 +39,7 @@ from core.jobs.limits import (
 )
 from core.jobs.callbacks import CallbackDispatcher
 from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
-from core.jobs.results import APPLIED, OutcomeApplier
+from core.jobs.results import APPLIED, DirectUploads, OutcomeApplier
 from core.jobs.text import clean_text
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
@@ -92,6 +92,7 @@ class GenerationService:
         quotas: QuotaLimits = QuotaLimits(),
         policy: PromptPolicy | None = None,
         callbacks: CallbackDispatcher | None = None,
+        uploads: DirectUploads = DirectUploads(),
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -105,7 +106,7 @@ class GenerationService:
         # This process's runner name: a job handed to an in-process generator records it, so
         # recovery can tell the jobs of a process that is gone (core.jobs.recovery).
         self.runner = in_process_runner(uuid.uuid4().hex[:16])
-        self.results = OutcomeApplier(jobs, objects)
+        self.results = OutcomeApplier(jobs, objects, uploads)
         self.callbacks = callbacks
 
     # --- parsing -----------------------------------------------------------------------
@@ -270,6 +271,7 @@ class GenerationService:
             steps=brief.steps or self._limits.steps,
             webhook_url=self._webhook_url,
             brief=brief,
+            upload=self.results.upload_target(job),
         )
         runner = self.runner if self.generator.runs_in_process else REMOTE_RUNNER
         self.jobs.record_runner(job.id, runner)

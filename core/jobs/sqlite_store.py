@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidTransition, JobNotFound
-from core.jobs.models import Job, NewJob
+from core.jobs.models import GpuUsage, Job, NewJob
 from core.jobs.queries import load_queries, sqlite_schema
 from core.jobs.status import JobStatus
 from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
@@ -25,6 +25,7 @@ from core.ops.stats import (
     StatusCounts,
     as_utc,
     assemble_job_stats,
+    gpu_totals,
     interpolate,
     percentile_position,
 )
@@ -33,7 +34,9 @@ QUERIES = load_queries("sqlite")
 # a process silent this long is long gone: its heartbeat row is deleted
 FORGET_PROCESSES_AFTER = timedelta(days=1)
 # columns added to generation_jobs after its first release, each with an `add_<column>` query
-ADDED_COLUMNS = ("runner", "upload_failures", "callback_url", "callback_attempts", "callback_state")
+ADDED_COLUMNS = ("runner", "upload_failures",  # 031
+                 "callback_url", "callback_attempts", "callback_state",  # 032
+                 "gpu_seconds", "cold_start_seconds")  # 034
 
 
 def _now() -> str:
@@ -66,7 +69,11 @@ class SqliteJobStore(TransitionMethods):
         present = {row["name"] for row in self._conn.execute(QUERIES["job_columns"])}
         for column in ADDED_COLUMNS:
             if column not in present:
-                self._conn.execute(QUERIES[f"add_column_{column}"])
+                try:
+                    self._conn.execute(QUERIES[f"add_column_{column}"])
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     # --- reads -------------------------------------------------------------------------
     def get(self, job_id: str) -> Job:
@@ -98,6 +105,7 @@ class SqliteJobStore(TransitionMethods):
             by_style = self._conn.execute(QUERIES["stats_by_style"], (window,)).fetchall()
             by_product = self._conn.execute(QUERIES["stats_by_product"], (window,)).fetchall()
             failures = self._conn.execute(QUERIES["stats_recent_failures"], (window, RECENT_FAILURES_LIMIT)).fetchall()
+            gpu = self._conn.execute(QUERIES["stats_gpu"], (window,)).fetchall()
         return assemble_job_stats(
             since=since,
             now=now,
@@ -110,6 +118,7 @@ class SqliteJobStore(TransitionMethods):
                 FailureRow(r["id"], datetime.fromisoformat(r["created_at"]), r["style"], r["product"], r["error"])
                 for r in failures
             ],
+            gpu=gpu_totals(tuple(r) for r in gpu),
         )
 
     def _processing_times(self, window: str) -> ProcessingTimes:
@@ -260,6 +269,10 @@ class SqliteJobStore(TransitionMethods):
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         with self._lock:
             self._conn.execute(QUERIES["record_progress"], (step, total, _now(), job_id))
+
+    def record_gpu_usage(self, job_id: str, usage: GpuUsage) -> None:
+        with self._lock:
+            self._conn.execute(QUERIES["record_gpu_usage"], (usage.gpu_seconds, usage.cold_start_seconds, job_id))
 
     def close(self) -> None:
         with self._lock:

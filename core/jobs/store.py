@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from core.jobs.models import Job, NewJob
+from core.jobs.models import GpuUsage, Job, NewJob
 from core.jobs.quotas import QuotaLimits, QuotaUsage
 from core.ops.stats import JobStats
 
@@ -36,14 +36,21 @@ class JobStore(Protocol):
 
     def mark_processing(self, job_id: str) -> Job: ...
 
-    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job: ...
+    def mark_completed(
+        self, job_id: str, storage_key: str, image_url: str, seed: int | None, usage: GpuUsage | None = None
+    ) -> Job: ...
 
-    def mark_failed(self, job_id: str, error: str) -> Job: ...
+    def mark_failed(self, job_id: str, error: str, usage: GpuUsage | None = None) -> Job: ...
 
     def mark_canceled(self, job_id: str) -> Job: ...
 
     def record_progress(self, job_id: str, step: int, total: int) -> None:
         """Store a worker's step progress; ignored unless the job is processing."""
+        ...
+
+    def record_gpu_usage(self, job_id: str, usage: GpuUsage) -> None:
+        """Store the GPU time reported for a job that is already finished (work a cancel
+        stopped); ignored when the job has a figure already (the first report counts)."""
         ...
 
     def claim_stale_pending(self, older_than_s: float, now: datetime | None = None) -> Job | None:

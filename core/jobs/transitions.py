@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.jobs.models import Job
+from core.jobs.models import GpuUsage, Job
 from core.jobs.status import JobStatus, sources_of
 
 MAX_ERROR_CHARS = 2000
@@ -40,19 +40,22 @@ def processing_write() -> TransitionWrite:
     return TransitionWrite(JobStatus.PROCESSING, stamp_started=True)
 
 
-def completed_write(storage_key: str, image_url: str, seed: int | None) -> TransitionWrite:
+def completed_write(storage_key: str, image_url: str, seed: int | None, usage: GpuUsage | None = None) -> TransitionWrite:
     values: dict[str, Any] = {"storage_key": storage_key, "image_url": image_url, "error": None}
     if seed is not None:
         values["seed"] = seed
+    if usage is not None:
+        values.update(usage.columns())
     return TransitionWrite(
         JobStatus.COMPLETED, values, stamp_completed=True, measure_processing_time=True
     )
 
 
-def failed_write(error: str) -> TransitionWrite:
-    return TransitionWrite(
-        JobStatus.FAILED, {"error": clipped_error(error)}, stamp_completed=True, measure_processing_time=True
-    )
+def failed_write(error: str, usage: GpuUsage | None = None) -> TransitionWrite:
+    values: dict[str, Any] = {"error": clipped_error(error)}
+    if usage is not None:
+        values.update(usage.columns())
+    return TransitionWrite(JobStatus.FAILED, values, stamp_completed=True, measure_processing_time=True)
 
 
 def canceled_write() -> TransitionWrite:
@@ -69,11 +72,13 @@ class TransitionMethods(ABC):
     def mark_processing(self, job_id: str) -> Job:
         return self._apply(job_id, processing_write())
 
-    def mark_completed(self, job_id: str, storage_key: str, image_url: str, seed: int | None) -> Job:
-        return self._apply(job_id, completed_write(storage_key, image_url, seed))
+    def mark_completed(
+        self, job_id: str, storage_key: str, image_url: str, seed: int | None, usage: GpuUsage | None = None
+    ) -> Job:
+        return self._apply(job_id, completed_write(storage_key, image_url, seed, usage))
 
-    def mark_failed(self, job_id: str, error: str) -> Job:
-        return self._apply(job_id, failed_write(error))
+    def mark_failed(self, job_id: str, error: str, usage: GpuUsage | None = None) -> Job:
+        return self._apply(job_id, failed_write(error, usage))
 
     def mark_canceled(self, job_id: str) -> Job:
         return self._apply(job_id, canceled_write())

@@ -1,4 +1,5 @@
-"""Monthly storage cost on Backblaze B2 and Cloudflare R2, from what is stored and served.
+"""Monthly storage cost on Backblaze B2 and Cloudflare R2, from what is stored and served,
+and what the GPU time behind the images cost.
 
 What `python app.py costs` and the admin tab show. The prices are the providers' published
 list prices as TenkaiGen first planned with them (below); providers change their price lists,
@@ -11,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from core.ops.stats import GpuTotals, JobStats
 from core.storage.base import StorageUsage
 
 # --- list prices -------------------------------------------------------------------------
@@ -27,6 +29,16 @@ R2_USD_PER_MILLION_WRITES = 4.50
 
 # Decimal gigabytes, as providers bill them: 1,000 images of 0.5 MB = 0.5 GB.
 BYTES_PER_GB = 1_000_000_000
+
+# --- GPU time ---------------------------------------------------------------------------------
+# The default price of a GPU-hour (TENKAIGEN_GPU_USD_PER_HOUR): Modal's H100 list price,
+# $0.001097 per second = $3.9492 per hour. Modal's own pricing page (modal.com/pricing) was not
+# readable from here; the figure is as quoted from it by two write-ups that agree: techbytes.app's
+# "Serverless GPU Pricing Matrix" (prices verified 2026-05-07) and beam.cloud's "Modal Pricing
+# Explained" (~$3.95/h, verified 2026-06-27). It is the base rate: Modal's region and
+# non-preemptible multipliers, and CPU/memory billed beside the GPU, are not counted.
+GPU_USD_PER_HOUR = 3.9492
+SECONDS_PER_HOUR = 3600.0
 
 Provider = Literal["B2", "R2", "same"]
 
@@ -103,3 +115,50 @@ def estimate_monthly_costs(usage: StorageUsage, completed_last_30_days: int, vie
     the last 30 days (one upload each), egress is `estimated_egress_bytes` of them."""
     egress = estimated_egress_bytes(usage, completed_last_30_days, views_per_image)
     return estimate_costs(usage, egress_bytes=egress, writes=completed_last_30_days)
+
+
+@dataclass(frozen=True)
+class GpuCost:
+    """What the reported GPU time of a window's jobs cost at `usd_per_hour`.
+
+    Completed images carry their own generation and the cold starts charged to them; failed and
+    canceled work is counted apart, as what was spent for no image. Jobs that reported no GPU
+    time (the draft renderer, older workers) are left out of the per-image average.
+    """
+
+    usd_per_hour: float
+    completed: GpuTotals
+    failed: GpuTotals
+    canceled: GpuTotals
+
+    def usd(self, seconds: float) -> float:
+        return seconds * self.usd_per_hour / SECONDS_PER_HOUR
+
+    @property
+    def seconds_per_image(self) -> float | None:
+        return self.completed.total_seconds / self.completed.measured if self.completed.measured else None
+
+    @property
+    def usd_per_image(self) -> float | None:
+        per_image = self.seconds_per_image
+        return None if per_image is None else self.usd(per_image)
+
+    @property
+    def wasted_seconds(self) -> float:
+        """GPU time that made no image: failed and canceled work."""
+        return self.failed.total_seconds + self.canceled.total_seconds
+
+    @property
+    def total_seconds(self) -> float:
+        return self.completed.total_seconds + self.wasted_seconds
+
+    @property
+    def total_usd(self) -> float:
+        return self.usd(self.total_seconds)
+
+
+def estimate_gpu_costs(stats: JobStats, usd_per_hour: float = GPU_USD_PER_HOUR) -> GpuCost:
+    """The GPU cost of the jobs in `stats`' window (a month, for the 30-day window)."""
+    if usd_per_hour < 0:
+        raise ValueError(f"a GPU-hour cannot cost less than nothing, got {usd_per_hour}")
+    return GpuCost(usd_per_hour, stats.gpu_completed, stats.gpu_failed, stats.gpu_canceled)

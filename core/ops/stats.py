@@ -6,12 +6,14 @@ two databases give identical numbers for the same rows.
 
 The window is every job *created* at or after `since`. Processing-time figures cover
 completed jobs only: a failed job's time says how long it took to fail, not to generate.
+GPU time is what the workers reported (`gpu_seconds`, `cold_start_seconds`), per finished
+status: what completed images used, and what failed and canceled work used for nothing.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -39,6 +41,19 @@ class FailureRow:
 
 
 @dataclass(frozen=True)
+class GpuTotals:
+    """GPU time the workers reported for the jobs of one finished status."""
+
+    measured: int = 0  # jobs that reported a figure
+    gpu_seconds: float = 0.0  # generation
+    cold_start_seconds: float = 0.0  # worker start-ups charged to these jobs
+
+    @property
+    def total_seconds(self) -> float:
+        return self.gpu_seconds + self.cold_start_seconds
+
+
+@dataclass(frozen=True)
 class JobStats:
     window_days: int
     total: int
@@ -54,6 +69,9 @@ class JobStats:
     by_style: dict[str, int]  # most used first
     by_product: dict[str, int]
     recent_failures: list[FailureRow]  # latest first, at most RECENT_FAILURES_LIMIT
+    gpu_completed: GpuTotals = GpuTotals()
+    gpu_failed: GpuTotals = GpuTotals()
+    gpu_canceled: GpuTotals = GpuTotals()
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,12 @@ def window_start(days: int, now: datetime | None = None) -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """An aware UTC datetime; naive values are taken to be UTC already."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def gpu_totals(rows: Iterable[Sequence[object]]) -> dict[str, GpuTotals]:
+    """`stats_gpu` rows (status, measured, gpu_seconds, cold_start_seconds) by status."""
+    return {str(status): GpuTotals(int(measured or 0), float(gpu or 0), float(cold or 0))  # type: ignore[arg-type]
+            for status, measured, gpu, cold in rows}
 
 
 def percentile_position(fraction: float, count: int) -> tuple[int, float]:
@@ -130,6 +154,7 @@ def assemble_job_stats(
     by_style: Mapping[str, int],
     by_product: Mapping[str, int],
     recent_failures: Iterable[FailureRow],
+    gpu: Mapping[str, GpuTotals] | None = None,
 ) -> JobStats:
     """Build the `JobStats` from what a store's queries returned, the same way for every store."""
     return JobStats(
@@ -147,4 +172,7 @@ def assemble_job_stats(
         by_style=_most_used_first(by_style),
         by_product=_most_used_first(by_product),
         recent_failures=list(recent_failures)[:RECENT_FAILURES_LIMIT],
+        gpu_completed=(gpu or {}).get("completed", GpuTotals()),
+        gpu_failed=(gpu or {}).get("failed", GpuTotals()),
+        gpu_canceled=(gpu or {}).get("canceled", GpuTotals()),
     )

@@ -32,6 +32,22 @@ class StorageUsage:
     bytes: int
 
 
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD tells of a stored object."""
+
+    bytes: int
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    """A URL anyone holding it may PUT one object to, until it expires, sending `headers` as given."""
+
+    url: str
+    headers: dict[str, str]
+
+
 class ObjectStore(Protocol):
     """Where finished images live. Keys are full object keys (prefix included)."""
 
@@ -46,6 +62,15 @@ class ObjectStore(Protocol):
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """Size and content type of the object; None when it is missing (StorageError when unreadable)."""
+        ...
+
+    def presigned_put_url(self, key: str, expires_s: int) -> PresignedUpload | None:
+        """A URL another machine (the GPU worker) can PUT the PNG for `key` to, valid `expires_s`
+        seconds; None when this store has no such URL (a local folder)."""
+        ...
 
     def delete(self, key: str) -> None:
         """Remove the object; deleting a missing key is not an error (idempotent)."""

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from core.errors import StorageError
-from core.storage.base import StorageUsage
+from core.storage.base import ObjectInfo, PresignedUpload, StorageUsage
 
 
 class LocalObjectStore:
@@ -42,6 +42,20 @@ class LocalObjectStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def head(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"could not read {key}: {exc}") from exc
+        return ObjectInfo(bytes=size, content_type="image/png" if path.suffix == ".png" else None)
+
+    def presigned_put_url(self, key: str, expires_s: int) -> PresignedUpload | None:
+        """None: a folder on this machine has no URL a worker elsewhere could PUT to."""
+        return None
 
     def delete(self, key: str) -> None:
         try:

@@ -9,7 +9,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from core.errors import StorageError
-from core.storage.base import StorageUsage
+from core.storage.base import ObjectInfo, PresignedUpload, StorageUsage
+
+PNG_CONTENT_TYPE = "image/png"
 
 
 def make_s3_client(
@@ -59,7 +61,7 @@ class S3ObjectStore:
 
     def put_png(self, key: str, data: bytes) -> None:
         try:
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="image/png")
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=PNG_CONTENT_TYPE)
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"Failed to upload {key} to bucket {self.bucket}: {exc}") from exc
 
@@ -79,6 +81,31 @@ class S3ObjectStore:
             raise StorageError(f"Failed to check {key} in bucket {self.bucket}: {exc}") from exc
         except BotoCoreError as exc:
             raise StorageError(f"Failed to check {key} in bucket {self.bucket}: {exc}") from exc
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            answer = self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise StorageError(f"Failed to check {key} in bucket {self.bucket}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"Failed to check {key} in bucket {self.bucket}: {exc}") from exc
+        return ObjectInfo(bytes=int(answer.get("ContentLength", 0)), content_type=answer.get("ContentType"))
+
+    def presigned_put_url(self, key: str, expires_s: int) -> PresignedUpload | None:
+        """A SigV4 presigned PUT for `key` that also signs Content-Type: image/png, so the object
+        is stored as a PNG (the worker must send that header). Computed locally: no request."""
+        try:
+            url = self._client.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": self.bucket, "Key": key, "ContentType": PNG_CONTENT_TYPE},
+                ExpiresIn=int(expires_s),
+                HttpMethod="PUT",
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"Failed to presign an upload of {key} to bucket {self.bucket}: {exc}") from exc
+        return PresignedUpload(url=url, headers={"Content-Type": PNG_CONTENT_TYPE})
 
     def delete(self, key: str) -> None:
         try:

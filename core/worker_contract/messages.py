@@ -12,7 +12,7 @@ import base64
 import binascii
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, Field, model_validator
 
 from core.errors import InvalidRequest
 
@@ -33,6 +33,24 @@ MAX_SIDE = 2048  # the largest side the worker makes unless its operator raises 
 SIDE_CEILING = 8192
 JOB_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 MAX_JOB_ID_CHARS = 128
+# A result uploaded straight to the bucket leaves the webhook small: the worker's signed
+# `completed` then carries the image's size and digest, never its bytes, and fits in this.
+# (Hosts in front of the app refuse large bodies: Vercel at 4.5 MB, nginx at 1 MB by default.)
+MAX_DIRECT_WEBHOOK_BYTES = 64 * 1024
+MAX_UPLOAD_URL_CHARS = 8192
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class UploadTarget(BaseModel):
+    """Where the worker PUTs the finished PNG itself: a presigned URL for the job's object.
+
+    `headers` are the ones the signature covers (Content-Type); the worker sends them as given.
+    """
+
+    # kept as sent, not parsed into a URL type: re-encoding its query would break the signature
+    url: str = Field(min_length=8, max_length=MAX_UPLOAD_URL_CHARS, pattern=r"^https?://[^\s]+$")
+    method: Literal["PUT"] = "PUT"
+    headers: dict[str, str] = Field(default_factory=dict, max_length=16)
 
 
 class DispatchRequest(BaseModel):
@@ -49,6 +67,8 @@ class DispatchRequest(BaseModel):
     webhook_url: AnyHttpUrl | None = None
     # None: the worker's default (true CFG on, or off under Lightning); the app leaves it so
     true_cfg_scale: float | None = Field(None, ge=MIN_TRUE_CFG_SCALE, le=MAX_TRUE_CFG_SCALE)
+    # None: the result comes back inside the webhook (image_base64), as with local storage
+    upload: UploadTarget | None = None
 
 
 class DispatchAccepted(BaseModel):
@@ -98,16 +118,43 @@ class WebhookProgress(BaseModel):
     total: int = Field(ge=1, le=MAX_INT32)
 
 
+class UploadedImage(BaseModel):
+    """What the worker PUT to the dispatch's `upload` URL, for the app to check the object against."""
+
+    bytes: int = Field(ge=1, le=MAX_INT32)
+    sha256: str = Field(pattern=SHA256_PATTERN)
+
+
+# the longest a job's GPU time can be in a report (a day): more is a broken clock, not a job
+MAX_GPU_SECONDS = 86_400.0
+
+
 class WebhookPayload(BaseModel):
-    """The body a worker posts to `/api/generate/webhook`."""
+    """The body a worker posts to `/api/generate/webhook`.
+
+    A `completed` result carries the PNG either inline (`image_base64`) or, when the dispatch
+    named an `upload`, as `image`: the uploaded object's size and SHA-256. `gpu_seconds` (the
+    time generation held the GPU) and `cold_start_seconds` (the worker's start-up, charged to
+    the first job it runs) come with `completed` and `failed`, and alone in a `processing` report
+    after a job stopped because it ended elsewhere (canceled): the app records them, answers 409.
+    """
 
     job_id: str
     status: Literal["processing", "completed", "failed"]
     image_base64: str | None = None
+    image: UploadedImage | None = None
     error: str | None = None
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
     timings: dict[str, float] | None = None
     progress: WebhookProgress | None = None
+    gpu_seconds: float | None = Field(None, ge=0, le=MAX_GPU_SECONDS)
+    cold_start_seconds: float | None = Field(None, ge=0, le=MAX_GPU_SECONDS)
+
+    @model_validator(mode="after")
+    def _one_image_at_most(self) -> WebhookPayload:
+        if self.image_base64 is not None and self.image is not None:
+            raise ValueError("a result carries image_base64 or image (uploaded), not both")
+        return self
 
     def image_bytes(self) -> bytes | None:
         if self.image_base64 is None:

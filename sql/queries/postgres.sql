@@ -153,6 +153,22 @@ SELECT product AS key, count(*) AS n FROM generation_jobs WHERE created_at >= %s
 SELECT id::text AS id, created_at, style, product, error FROM generation_jobs
 WHERE status = 'failed' AND created_at >= %s ORDER BY created_at DESC, id DESC LIMIT %s;
 
+-- stats_gpu --
+-- GPU time reported per finished status, for the jobs created since the parameter
+SELECT status,
+       count(gpu_seconds) AS measured,
+       COALESCE(sum(gpu_seconds), 0) AS gpu_seconds,
+       COALESCE(sum(cold_start_seconds), 0) AS cold_start_seconds
+FROM generation_jobs
+WHERE created_at >= %s AND status IN ('completed', 'failed', 'canceled')
+GROUP BY status;
+
+-- record_gpu_usage --
+-- (gpu_seconds, cold_start_seconds, job id): GPU time reported for a job already finished
+-- (work a cancel stopped); the first report counts, a repeated delivery changes nothing
+UPDATE generation_jobs SET gpu_seconds = %s, cold_start_seconds = %s
+WHERE id = %s AND gpu_seconds IS NULL;
+
 -- add_account --
 -- (name, password hash, is_admin)
 INSERT INTO tenkaigen_users (name, password_hash, is_admin) VALUES (%s, %s, %s);

@@ -100,6 +100,12 @@ SELECT COUNT(*) FILTER (WHERE created_at > ?) AS last_minute,
        (SELECT COUNT(*) FROM generation_jobs WHERE user_id = ? AND status IN ('pending', 'processing')) AS in_flight
 FROM generation_jobs WHERE user_id = ? AND created_at > ?;
 
+-- add_column_gpu_seconds --
+ALTER TABLE generation_jobs ADD COLUMN gpu_seconds REAL CHECK (gpu_seconds IS NULL OR gpu_seconds >= 0);
+
+-- add_column_cold_start_seconds --
+ALTER TABLE generation_jobs ADD COLUMN cold_start_seconds REAL CHECK (cold_start_seconds IS NULL OR cold_start_seconds >= 0);
+
 -- add_column_callback_url --
 ALTER TABLE generation_jobs ADD COLUMN callback_url TEXT CHECK (callback_url IS NULL OR length(callback_url) <= 2048);
 
@@ -162,6 +168,22 @@ SELECT product, COUNT(*) FROM generation_jobs WHERE created_at >= ? GROUP BY pro
 -- (since, limit)
 SELECT id, created_at, style, product, error FROM generation_jobs
 WHERE status = 'failed' AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT ?;
+
+-- stats_gpu --
+-- GPU time reported per finished status, for the jobs created since the parameter
+SELECT status,
+       count(gpu_seconds) AS measured,
+       COALESCE(sum(gpu_seconds), 0) AS gpu_seconds,
+       COALESCE(sum(cold_start_seconds), 0) AS cold_start_seconds
+FROM generation_jobs
+WHERE created_at >= ? AND status IN ('completed', 'failed', 'canceled')
+GROUP BY status;
+
+-- record_gpu_usage --
+-- (gpu_seconds, cold_start_seconds, job id): GPU time reported for a job already finished
+-- (work a cancel stopped); the first report counts, a repeated delivery changes nothing
+UPDATE generation_jobs SET gpu_seconds = ?, cold_start_seconds = ?
+WHERE id = ? AND gpu_seconds IS NULL;
 
 -- add_account --
 -- (name, password hash, is_admin as 0 or 1)
