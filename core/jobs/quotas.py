@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.errors import QuotaExceeded
+from core.ops import metrics
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
@@ -51,6 +52,7 @@ def _seconds_until(moment: datetime | None, now: datetime) -> int:
 def check_quota(usage: QuotaUsage, limits: QuotaLimits) -> None:
     """Raise QuotaExceeded (with Retry-After seconds) when one more job would break a limit."""
     if limits.in_flight and usage.in_flight >= limits.in_flight:
+        metrics.quota_refused("in_flight")
         raise QuotaExceeded(
             f"you already have {usage.in_flight} designs in progress (the limit is {limits.in_flight}); "
             "wait for one to finish",
@@ -58,11 +60,13 @@ def check_quota(usage: QuotaUsage, limits: QuotaLimits) -> None:
         )
     if limits.per_minute and usage.last_minute >= limits.per_minute:
         wait = _seconds_until(usage.oldest_in_minute and usage.oldest_in_minute + MINUTE, usage.now)
+        metrics.quota_refused("per_minute")
         raise QuotaExceeded(
             f"rate limit: {limits.per_minute} designs per minute; try again in {wait} s", wait
         )
     if limits.per_day and usage.last_day >= limits.per_day:
         wait = _seconds_until(usage.oldest_in_day and usage.oldest_in_day + DAY, usage.now)
+        metrics.quota_refused("per_day")
         raise QuotaExceeded(
             f"daily limit reached: {limits.per_day} designs per 24 hours; try again in {_readable(wait)}", wait
         )
@@ -79,6 +83,7 @@ def check_batch_quota(usage: QuotaUsage, limits: QuotaLimits, count: int) -> Non
     ]
     room = min(rooms, default=count)
     if room < count:
+        metrics.quota_refused("batch")
         raise QuotaExceeded(
             f"{count} designs would go over your limits: there is room for {room} now; ask for fewer images "
             "or wait for some to finish",

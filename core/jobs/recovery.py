@@ -21,6 +21,7 @@ from datetime import datetime
 from core.jobs import Job, JobStore
 from core.jobs.service import GenerationService
 from core.logsafe import safe
+from core.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class JobRecovery:
 
     def _reaped(self, job: Job) -> None:
         log.warning("job reaped job_id=%s error=%s", job.id, safe(job.error))
+        metrics.job_finished(job)
         self._service.results.discard_image(job)
 
 

@@ -10,6 +10,7 @@ from core.generators.base import GenerationOutcome
 from core.imaging.png_check import check_png
 from core.logsafe import safe
 from core.jobs import Job, JobStatus, JobStore
+from core.ops import metrics
 from core.storage import ObjectStore, image_key
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class OutcomeApplier:
             if target is JobStatus.COMPLETED:
                 self._complete(job, outcome)
             else:
-                self._jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message")
+                metrics.job_finished(self._jobs.mark_failed(job.id, outcome.error or "the worker reported a failure without a message"))
                 log.info("job failed job_id=%s error=%s", job.id, safe(outcome.error))
         except InvalidTransition:
             # another process or delivery finished it between our read and our write
@@ -74,7 +75,7 @@ class OutcomeApplier:
             log.error("upload failed job_id=%s key=%s", job.id, key)
             raise
         try:
-            self._jobs.mark_completed(job.id, key, self._objects.public_url(key), outcome.seed)
+            metrics.job_finished(self._jobs.mark_completed(job.id, key, self._objects.public_url(key), outcome.seed))
         except InvalidTransition:
             # canceled or reaped while we uploaded: its object must not outlive it. (A
             # concurrent duplicate delivery that completed it shares the key: keep that.)

@@ -30,6 +30,7 @@ from core.jobs.limits import (
 from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
 from core.jobs.results import OutcomeApplier
 from core.mockups import render_mockup
+from core.ops import metrics
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.stored import StoredPrintFile, store_print_file
 from core.storage import ObjectStore
@@ -181,6 +182,7 @@ class GenerationService:
             self._quotas,
         )
         log.info("job created job_id=%s user_id=%s style=%s product=%s", job.id, safe(user_id), job.style, job.product)
+        metrics.job_created(job)
         return job
 
     def dispatch(self, job_id: str) -> Job:
@@ -220,6 +222,7 @@ class GenerationService:
         except GeneratorUnavailable as exc:
             log.warning("dispatch failed job_id=%s error=%s", job.id, safe(exc))
             return self._fail_quietly(job.id, str(exc))
+        metrics.job_handed_over(job)
         return job
 
     def submit(self, user_id: str, command: GenerateCommand) -> Job:
@@ -264,13 +267,13 @@ class GenerationService:
 
     def _cancel_quietly(self, job_id: str) -> None:
         try:
-            self.jobs.mark_canceled(job_id)
+            metrics.job_finished(self.jobs.mark_canceled(job_id))
         except InvalidTransition:
             pass
 
     def _fail_quietly(self, job_id: str, error: str) -> Job:
         try:
-            return self.jobs.mark_failed(job_id, error)
+            return metrics.job_finished(self.jobs.mark_failed(job_id, error))
         except InvalidTransition:
             return self.jobs.get(job_id)
 
@@ -303,7 +306,7 @@ class GenerationService:
 
     def cancel(self, user_id: str, job_id: str) -> Job:
         """Cancel the caller's job; InvalidTransition when it has already finished."""
-        return self.jobs.mark_canceled(self.owned_job(user_id, job_id).id)
+        return metrics.job_finished(self.jobs.mark_canceled(self.owned_job(user_id, job_id).id))
 
     # --- the finished image ------------------------------------------------------------------
     def export_print_file(self, user_id: str, job_id: str) -> StoredPrintFile:
