@@ -81,7 +81,9 @@ class Supervisor:
 
     def run(self) -> int:
         self._prepare_metrics_dir()
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {}
+        if threading.current_thread() is threading.main_thread():  # (signals reach the main thread only)
+            previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             for child in self.children:
                 self._start(child)
