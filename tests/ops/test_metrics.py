@@ -127,3 +127,15 @@ def test_liveness_does_no_io_and_readiness_reports_each_part(client):
     assert ready.status_code == 200
     body = ready.json()
     assert body["status"] == "ready" and set(body["checks"]) == {"database", "storage", "worker"}
+
+
+def test_a_throttled_sign_in_is_counted(tmp_path):
+    settings = make_settings(tmp_path, TENKAIGEN_AUTH="local", TENKAIGEN_LOGIN_FREE_FAILURES=0,
+                             TENKAIGEN_METRICS="public")
+    with TestClient(create_app(settings)) as client:
+        client.app.state.services.accounts.add("ada", "ada-password-1")
+        before = client.get("/metrics").text
+        assert client.get("/api/me", auth=("ada", "wrong-guess")).status_code == 401  # locks for 1 s
+        assert client.get("/api/me", auth=("ada", "ada-password-1")).status_code == 429
+        after = client.get("/metrics").text
+    assert value(after, "tenkaigen_login_throttles_total") == value(before, "tenkaigen_login_throttles_total") + 1
