@@ -1,6 +1,6 @@
 """TenkaiGen's composition root: settings -> backends -> services -> web app.
 
-`python app.py [--host H] [--port P]` serves the API and the studio. `python app.py COMMAND`
+`python app.py [--host H] [--port P] [--workers N]` serves the API and the studio. `python app.py COMMAND`
 runs an operator command instead (doctor, migrate, lifecycle, stats, costs, add-user; each
 has --help; cli/). Backends are built from settings in core.backends, for the server and
 the commands alike. The web stack (FastAPI, Gradio, the studio) is imported only when
@@ -100,7 +100,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command is None:
-        return serve(create_app, args.host, args.port, share=args.share)
+        return serve(create_app, args.host, args.port, share=args.share, workers=args.workers)
     return run_command(args.command, args)
 
 

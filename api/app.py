@@ -14,8 +14,11 @@ from api.limits import install_request_limits
 from api.routes import account as account_routes
 from api.routes import catalog as catalog_routes
 from api.routes import generate as generate_routes
+from api.routes import ops as ops_routes
+from api.webhook_metrics import WebhookResults
 from core.backends import MEDIA_ROUTE
 from core.jobs.recovery import RecoveryLoop
+from core.ops.readiness import Readiness
 from core.services import Services
 from core.storage import LocalObjectStore
 
@@ -40,11 +43,14 @@ def create_api(services: Services, on_shutdown: Sequence[Callable[[], None]] = (
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.readiness = Readiness(services.settings, services.generation.objects)
     install_error_handlers(app)
     app.include_router(generate_routes.router)
     app.include_router(account_routes.router)
     app.include_router(catalog_routes.router)
+    app.include_router(ops_routes.router)
     install_request_limits(app, services.settings)
+    app.add_middleware(WebhookResults, path=app.url_path_for("generation_webhook"))
     objects = services.generation.objects
     if isinstance(objects, LocalObjectStore) and not services.settings.storage_public_base_url:
         app.mount(MEDIA_ROUTE, StaticFiles(directory=objects.root), name="media")

@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--share", action="store_true",
                         help="also open a temporary public link through Gradio's share servers "
                         "(needs outbound internet; same as TENKAIGEN_SHARE=1)")
+    parser.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                        help="run N app processes on ports PORT .. PORT+N-1 under a supervisor, for a reverse "
+                        "proxy with sticky sessions in front (docs/deployment.md; default 1)")
     commands = parser.add_subparsers(dest="command", title="operator commands", metavar="COMMAND")
     commands.add_parser(
         "doctor", help="check every configured part and say how to fix what fails",
@@ -81,4 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.workers > 1 and args.share:
+        parser.error("--share opens one tunnel to one process: use a reverse proxy with --workers")
+    return args

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.jobs.limits import DEFAULT_MAX_PROMPT_CHARS, MAX_STEPS, MIN_STEPS
@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(15.0, alias="TENKAIGEN_HTTP_TIMEOUT_S", gt=0)
     gradio_share: bool = Field(False, alias="TENKAIGEN_SHARE")
     policy_file: Path | None = Field(None, alias="TENKAIGEN_POLICY_FILE")
+
+    # --- operations: metrics and logs ------------------------------------------------------
+    # GET /metrics: auto = bearer token when TENKAIGEN_METRICS_TOKEN is set, else loopback
+    # clients only (no proxy in between); token = the token always; public = anyone; off = 404
+    metrics: Literal["auto", "off", "public", "token"] = Field("auto", alias="TENKAIGEN_METRICS")
+    metrics_token: SecretStr | None = Field(None, alias="TENKAIGEN_METRICS_TOKEN")
+    # text: human-readable lines; json: one JSON object per line (job_id, user_id as fields)
+    log_format: Literal["text", "json"] = Field("text", alias="TENKAIGEN_LOG_FORMAT")
 
     # --- jobs database --------------------------------------------------------------------
     database_url: str | None = Field(None, alias="DATABASE_URL")
@@ -117,6 +125,12 @@ class Settings(BaseSettings):
     printful_api_token: SecretStr | None = Field(None, alias="PRINTFUL_API_TOKEN")
     printful_base_url: str = Field("https://api.printful.com", alias="PRINTFUL_BASE_URL")
     printful_store_id: str | None = Field(None, alias="PRINTFUL_STORE_ID")
+
+    @model_validator(mode="after")
+    def _metrics_token_when_required(self) -> Settings:
+        if self.metrics == "token" and not (self.metrics_token and self.metrics_token.get_secret_value().strip()):
+            raise ValueError("TENKAIGEN_METRICS=token needs TENKAIGEN_METRICS_TOKEN (a long random string)")
+        return self
 
     @property
     def uses_s3(self) -> bool:

@@ -1,4 +1,4 @@
-"""/api/styles, /api/products and /api/health."""
+"""/api/styles and /api/products."""
 
 from __future__ import annotations
 
@@ -22,8 +22,3 @@ def list_products(services: ServicesDep) -> list[dict[str, Any]]:
         {**p.model_dump(), "aspect_ratio": p.aspect_ratio, "print_size_px": p.print_size_px}
         for p in services.generation.catalog.products.values()
     ]
-
-
-@router.get("/health", tags=["ops"])
-def health(services: ServicesDep) -> dict[str, str]:
-    return {"status": "ok", "generator": services.generation.generator.model_name}

@@ -30,6 +30,7 @@ from psycopg_pool import ConnectionPool
 from core.errors import LoginThrottled
 from core.jobs.queries import sqlite_schema
 from core.logsafe import safe
+from core.ops import metrics
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class LoginThrottle:
             error = LoginThrottled(wait)
             log.warning("sign-in throttled account=%s address=%s retry_after_s=%d",
                         safe(name, 64), safe(address, 64), error.retry_after_s)
+            metrics.login_throttled()
             raise error
 
     def failed(self, name: str, address: str | None = None) -> None:

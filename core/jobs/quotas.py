@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.errors import QuotaExceeded
+from core.ops import metrics
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
@@ -98,6 +99,7 @@ def check_batch_quota(usage: QuotaUsage, limits: QuotaLimits, count: int) -> Non
     binding = binding_limit(usage, limits, count)
     if binding is None:
         return
+    metrics.quota_refused(binding.name.replace("-", "_"))
     raise QuotaExceeded(_refusal(binding, count), binding.frees_in_s)
 
 

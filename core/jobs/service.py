@@ -18,7 +18,15 @@ from pydantic import ValidationError
 
 from core.catalog import Catalog
 from core.catalog.policy import PromptPolicy, load_policy
-from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, JobNotFound, JobNotReady, QuotaExceeded
+from core.errors import (
+    GeneratorUnavailable,
+    InvalidRequest,
+    InvalidTransition,
+    JobNotFound,
+    JobNotReady,
+    QuotaExceeded,
+    StorageError,
+)
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
 from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.jobs.models import REMOTE_RUNNER, in_process_runner
@@ -42,6 +50,7 @@ from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
 from core.jobs.results import APPLIED, DirectUploads, OutcomeApplier
 from core.jobs.text import clean_text
 from core.mockups import render_mockup
+from core.ops import metrics
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.stored import StoredPrintFile, store_print_file
 from core.storage import ObjectStore
@@ -237,6 +246,7 @@ class GenerationService:
             self._quotas,
         )
         log.info("job created job_id=%s user_id=%s style=%s product=%s", job.id, safe(user_id), job.style, job.product)
+        metrics.job_created(job)
         return job
 
     def dispatch(self, job_id: str) -> Job:
@@ -280,6 +290,7 @@ class GenerationService:
         except GeneratorUnavailable as exc:
             log.warning("dispatch failed job_id=%s error=%s", job.id, safe(exc))
             return self._fail_quietly(job.id, str(exc))
+        metrics.job_handed_over(job)
         return job
 
     def submit(self, user_id: str, command: GenerateCommand) -> Job:
@@ -357,7 +368,7 @@ class GenerationService:
 
     def _cancel_quietly(self, job_id: str) -> None:
         try:
-            self.jobs.mark_canceled(job_id)
+            metrics.job_finished(self.jobs.mark_canceled(job_id))
         except InvalidTransition:
             pass
 
@@ -369,7 +380,9 @@ class GenerationService:
 
     # --- callbacks ---------------------------------------------------------------------
     def job_finished(self, job: Job) -> Job:
-        """Queue the callback a job that just reached a terminal status owes (if any); returns the job."""
+        """A job just reached a terminal status: count it (core.ops.metrics) and queue the callback
+        it owes (if any); returns the job. Every door's terminal transition passes here once."""
+        metrics.job_finished(job)
         if self.callbacks is not None and job.callback_url and job.status.is_terminal:
             self.callbacks.notify(job)
         return job
@@ -385,7 +398,14 @@ class GenerationService:
     # --- results -----------------------------------------------------------------------
     def apply_outcome(self, outcome: GenerationOutcome) -> str:
         """Apply a generator's outcome to its job (core.jobs.results): `APPLIED` or `ALREADY_APPLIED`."""
-        result = self.results.apply_outcome(outcome)
+        try:
+            result = self.results.apply_outcome(outcome)
+        except (InvalidRequest, StorageError):
+            # a refused image or an upload that kept failing may have ended the job meanwhile
+            job = self.jobs.get(outcome.job_id)
+            if job.status.is_terminal:
+                self.job_finished(job)
+            raise
         if result == APPLIED and outcome.status != JobStatus.PROCESSING.value:
             self.job_finished(self.jobs.get(outcome.job_id))
         return result

@@ -118,6 +118,15 @@ class ThrowawayPostgres:
                       timeout_s=START_TIMEOUT_S, check=False)
         self._remove_root()
 
+    def pause(self) -> None:
+        """Stop the server but keep its data: connections are refused until `resume`."""
+        self._run("pg_ctl", "stop", "--pgdata", str(self.data_dir), "--mode", "fast", "--wait",
+                  timeout_s=START_TIMEOUT_S)
+
+    def resume(self) -> None:
+        """Start a paused server again on the same port."""
+        self._start_server(last_try=True)
+
     def __enter__(self) -> ThrowawayPostgres:
         return self.start()
 
