@@ -13,6 +13,7 @@ import boto3
 import psycopg
 import pytest
 from moto.server import ThreadedMotoServer
+from playwright.sync_api import Browser, sync_playwright
 
 from core.catalog import Catalog, load_catalog
 from core.jobs import JobStore
@@ -158,3 +159,20 @@ def local_store(tmp_path: Path) -> LocalObjectStore:
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.slow)])
 def object_store(request: pytest.FixtureRequest):
     return request.getfixturevalue("local_store" if request.param == "local" else "s3_store")
+
+
+# --- the browser: one headless chromium for the whole session (Playwright's sync API allows
+# one at a time in a thread, so every browser test, under tests/ui or not, shares this one)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make services` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -30,7 +30,6 @@ from tests.support.fake_worker import FakeWorker
 from tests.support.servers import LiveServer, free_port, wait_until
 from tests.support.sticky_proxy import StickyProxy
 from tests.support.studio_page import StudioPage
-from tests.ui.conftest import browser  # noqa: F401 (the session's chromium)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.browser]
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
+from api.errors import error_responses
 from core.errors import Forbidden, Unauthenticated
 from core.ops import metrics
 from core.ops.readiness import Readiness
@@ -27,7 +28,7 @@ def health(services: ServicesDep) -> dict[str, str]:
     return {"status": "ok", "generator": services.generation.generator.model_name}
 
 
-@router.get("/api/ready", responses={503: {"description": "a part the app needs does not answer"}})
+@router.get("/api/ready", responses=error_responses(503, described={503: "a part the app needs does not answer: `detail` names it; the body also carries each check"}))
 async def ready(request: Request) -> JSONResponse:
     """Readiness: the database, the bucket and a remote worker answer (kept for a couple of seconds)."""
     readiness: Readiness = request.app.state.readiness

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from app import build_services, create_app
 from core.jobs import JobStore
@@ -20,10 +20,6 @@ from tests.support.apps import make_settings
 from tests.support.fake_worker import FakeWorker
 from tests.support.servers import LiveServer, free_port
 from tests.support.studio_page import StudioPage
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 
 # Gradio starts slowly on a loaded 2-core machine; auto-waiting assertions wait this long
 expect.set_options(timeout=20_000)
@@ -42,16 +38,6 @@ class RunningStudio:
     @property
     def objects(self) -> ObjectStore:
         return self.services.generation.objects
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make services` installs Debian's chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
