@@ -44,6 +44,7 @@ from core.jobs.text import clean_text
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.stored import StoredPrintFile, store_print_file
+from core.printing.stored_vectors import StoredVectorFile, store_vector_file
 from core.storage import ObjectStore
 from core.logsafe import safe
 
@@ -430,6 +431,21 @@ class GenerationService:
         if job.status is not JobStatus.COMPLETED or not job.storage_key:
             raise JobNotReady(f"job {job.id} is {job.status.value}: a print file needs a completed job")
         return store_print_file(self.objects, job, self.catalog.product(job.product))
+
+    def vector_colors(self, user_id: str, job_id: str) -> int:
+        """The colours a vector export of the caller's job starts from: its style's."""
+        job = self.owned_job(user_id, job_id)
+        return self.catalog.styles[job.style].vector_colors if job.style in self.catalog.styles else 8
+
+    def export_vector(self, user_id: str, job_id: str, colors: int | None = None) -> StoredVectorFile:
+        """Trace and store the SVG of the caller's completed job in `colors` colours (its
+        style's count when None); errors as export_print_file's, InvalidRequest for colours
+        out of range."""
+        job = self.owned_job(user_id, job_id)
+        if job.status is not JobStatus.COMPLETED or not job.storage_key:
+            raise JobNotReady(f"job {job.id} is {job.status.value}: a vector file needs a completed job")
+        chosen = colors if colors is not None else self.vector_colors(user_id, job_id)
+        return store_vector_file(self.objects, job, self.catalog.product(job.product), chosen)
 
     def mockup_png(self, user_id: str, job_id: str, size: int = 640) -> bytes:
         """The caller's completed design on its product (core.mockups), as a size×size PNG."""

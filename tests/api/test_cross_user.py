@@ -85,6 +85,7 @@ HTTP_CASES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/generate/status/{job_id}"): {},
     ("POST", "/api/generate/{job_id}/cancel"): {},
     ("POST", "/api/generate/{job_id}/print-file"): {},
+    ("POST", "/api/generate/{job_id}/vector"): {},
 }
 
 
