@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops
 
+from core.imaging.colour import RGB
+from core.imaging.masks import grown
 from core.mockups.drawing import Box
+from core.mockups.shading import put_shadow
 
 Warp = Callable[[Image.Image, tuple[int, int]], Image.Image]
 Finish = Callable[[Image.Image, Image.Image], None]
@@ -28,6 +31,18 @@ class MockupTemplate:
     warp: Warp | None = None  # lays the design into the box instead of a flat crop (mug)
     finish: Finish | None = None  # draws what depends on the design besides the box (canvas edges)
     angle: float = 0.0  # the print turned by this many degrees about the box centre (sticker)
+    aspect: float = 0.0  # the print area's width / height, where a warp's box is not that shape
+    die_cut: float = 0.0  # px of backing round the print's outline (a die-cut sticker), 0 for none
+    die_cut_colour: RGB = (255, 255, 255)
+
+    @property
+    def print_size(self) -> tuple[int, int]:
+        """The pixels the print is laid out at before it goes into the box: the box, or for a
+        warp, the print area's shape at the box's height."""
+        box_w, box_h = self.box[2] - self.box[0], self.box[3] - self.box[1]
+        if self.warp is not None and self.aspect:
+            return max(1, round(box_h * self.aspect)), box_h
+        return box_w, box_h
 
 
 def compose(template: MockupTemplate, design: Image.Image) -> Image.Image:
@@ -49,7 +64,9 @@ def compose(template: MockupTemplate, design: Image.Image) -> Image.Image:
     canvas = template.backdrop.copy()
     if template.finish is not None:
         template.finish(canvas, rgb)
-    if template.angle:
+    if template.die_cut:
+        _die_cut(canvas, template, rgb, alpha)
+    elif template.angle:
         layer = rgb.convert("RGBA")
         layer.putalpha(alpha)
         layer = layer.rotate(template.angle, resample=Image.Resampling.BICUBIC, expand=True)
@@ -62,8 +79,31 @@ def compose(template: MockupTemplate, design: Image.Image) -> Image.Image:
     return canvas
 
 
+def _die_cut(canvas: Image.Image, template: MockupTemplate, rgb: Image.Image, alpha: Image.Image) -> None:
+    """The print on its backing cut round its outline (grown by `die_cut` px), turned by the
+    template's angle, with the shadow the sticker casts."""
+    margin = round(template.die_cut * 2)
+    outline = Image.new("L", (rgb.width + 2 * margin, rgb.height + 2 * margin), 0)
+    outline.paste(alpha, (margin, margin))
+    backing = grown(outline, template.die_cut)
+    sticker = Image.new("RGBA", outline.size, (*template.die_cut_colour, 0))
+    sticker.putalpha(backing)
+    printed = rgb.convert("RGBA")
+    printed.putalpha(alpha)
+    sticker.alpha_composite(printed, (margin, margin))
+    sticker = sticker.rotate(template.angle, resample=Image.Resampling.BICUBIC, expand=True)
+    cx, cy = (template.box[0] + template.box[2]) / 2, (template.box[1] + template.box[3]) / 2
+    at = (round(cx - sticker.width / 2), round(cy - sticker.height / 2))
+    shape = Image.new("L", canvas.size, 0)
+    shape.paste(sticker.getchannel("A"), at)
+    put_shadow(canvas, shape, canvas.width, drop=0.012, radius=0.018, opacity=0.35)
+    canvas.paste(sticker, at, sticker)
+
+
 def cover_fit(design: Image.Image, size: tuple[int, int]) -> Image.Image:
     """The design scaled to cover `size`, the overflow cropped equally from both sides."""
+    if design.size == size:
+        return design
     width, height = size
     src_w, src_h = design.size
     scale = max(width / src_w, height / src_h)
