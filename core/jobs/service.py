@@ -45,7 +45,7 @@ from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.stored import StoredPrintFile, store_print_file
 from core.printing.stored_vectors import StoredVectorFile, store_vector_file
-from core.storage import ObjectStore
+from core.storage import ObjectStore, image_key
 from core.logsafe import safe
 
 log = logging.getLogger(__name__)
@@ -446,6 +446,14 @@ class GenerationService:
             raise JobNotReady(f"job {job.id} is {job.status.value}: a vector file needs a completed job")
         chosen = colors if colors is not None else self.vector_colors(user_id, job_id)
         return store_vector_file(self.objects, job, self.catalog.product(job.product), chosen)
+
+    def load_export(self, user_id: str, job_id: str, key: str) -> bytes:
+        """A file exported from the caller's job (its print file, an SVG), by the key the export
+        answered; JobNotFound for another's job or a key that is not one of the job's files."""
+        job = self.owned_job(user_id, job_id)
+        if ".." in key or not key.startswith(image_key(self.objects.prefix, job.user_id, job.id, "_", extension="")[:-1]):
+            raise JobNotFound(job_id)
+        return self.objects.get(key)
 
     def mockup_png(self, user_id: str, job_id: str, size: int = 640) -> bytes:
         """The caller's completed design on its product (core.mockups), as a size×size PNG."""
