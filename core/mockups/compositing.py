@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from PIL import Image, ImageChops
 
 from core.imaging.colour import RGB
-from core.imaging.masks import grown
+from core.imaging.masks import cast_shadow, grown
 from core.mockups.drawing import Box
-from core.mockups.shading import put_shadow
+from core.mockups.shading import FULL_SIZE_BLUR_BELOW_PX, SHADOW_COLOUR
+
+STICKER_SHADOW = (0.012, 0.018, 0.35)  # drop and blur radius (of the canvas side), opacity
 
 Warp = Callable[[Image.Image, tuple[int, int]], Image.Image]
 Finish = Callable[[Image.Image, Image.Image], None]
@@ -82,21 +84,21 @@ def compose(template: MockupTemplate, design: Image.Image) -> Image.Image:
 def _die_cut(canvas: Image.Image, template: MockupTemplate, rgb: Image.Image, alpha: Image.Image) -> None:
     """The print on its backing cut round its outline (grown by `die_cut` px), turned by the
     template's angle, with the shadow the sticker casts."""
-    margin = round(template.die_cut * 2)
+    margin = round(template.die_cut * 3)  # room for the backing and its shadow
     outline = Image.new("L", (rgb.width + 2 * margin, rgb.height + 2 * margin), 0)
     outline.paste(alpha, (margin, margin))
-    backing = grown(outline, template.die_cut)
     sticker = Image.new("RGBA", outline.size, (*template.die_cut_colour, 0))
-    sticker.putalpha(backing)
+    sticker.putalpha(grown(outline, template.die_cut))
     printed = rgb.convert("RGBA")
     printed.putalpha(alpha)
     sticker.alpha_composite(printed, (margin, margin))
-    sticker = sticker.rotate(template.angle, resample=Image.Resampling.BICUBIC, expand=True)
+    sticker = sticker.rotate(template.angle, resample=Image.Resampling.BILINEAR, expand=True)
     cx, cy = (template.box[0] + template.box[2]) / 2, (template.box[1] + template.box[3]) / 2
     at = (round(cx - sticker.width / 2), round(cy - sticker.height / 2))
-    shape = Image.new("L", canvas.size, 0)
-    shape.paste(sticker.getchannel("A"), at)
-    put_shadow(canvas, shape, canvas.width, drop=0.012, radius=0.018, opacity=0.35)
+    side = canvas.width
+    shadow = cast_shadow(sticker.getchannel("A"), (0, STICKER_SHADOW[0] * side), STICKER_SHADOW[1] * side,
+                         STICKER_SHADOW[2], full_size_below=FULL_SIZE_BLUR_BELOW_PX)
+    canvas.paste(SHADOW_COLOUR, (*at, at[0] + sticker.width, at[1] + sticker.height), shadow)
     canvas.paste(sticker, at, sticker)
 
 
