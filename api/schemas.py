@@ -15,7 +15,9 @@ from core.jobs.limits import (
     MAX_NEGATIVE_PROMPT_CHARS,
     MAX_SEED,
     MAX_STEPS,
+    MAX_VECTOR_COLORS,
     MIN_STEPS,
+    MIN_VECTOR_COLORS,
 )
 
 
@@ -149,6 +151,17 @@ class MeResponse(BaseModel):
 class WebhookAck(BaseModel):
     job_id: str
     result: str
+
+
+class VectorBody(BaseModel):
+    colors: int | None = Field(None, ge=MIN_VECTOR_COLORS, le=MAX_VECTOR_COLORS,
+                               description="Colours to reduce the design to; the job's style's count when left out")
+
+
+class VectorResponse(BaseModel):
+    svg_url: str
+    colors: int = Field(description="The colours the design was reduced to (each path is filled with one)")
+    paths: int = Field(description="<path> elements in the SVG")
 
 
 class PrintFileResponse(BaseModel):

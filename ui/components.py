@@ -145,3 +145,30 @@ class AdminComponents:
     @property
     def report(self) -> list[Block]:
         return [self.figures, self.per_day, self.by_style, self.by_product, self.storage, self.failures]
+
+
+@dataclass
+class PrintComponents:
+    """The Print panel in the Generate tab's result column (ui.print_panel)."""
+
+    make_print: gr.Button
+    checklist: gr.HTML  # the print file's preflight checks: pass, fixed or fail
+    print_download: gr.DownloadButton
+    on_light: gr.Image  # the print file over a light garment
+    on_dark: gr.Image  # and over a dark one
+    vector_colors: gr.Slider
+    make_svg: gr.Button
+    svg_preview: gr.Image
+    svg_download: gr.DownloadButton
+
+    @property
+    def print_outputs(self) -> list[Block]:
+        return [self.checklist, self.print_download, self.on_light, self.on_dark]
+
+    @property
+    def svg_outputs(self) -> list[Block]:
+        return [self.vector_colors, self.svg_preview, self.svg_download]
+
+    @property
+    def outputs(self) -> list[Block]:
+        return [*self.print_outputs, *self.svg_outputs]

@@ -22,9 +22,14 @@ from core.errors import InvalidRequest, StorageError
 from core.imaging.png_check import check_png
 from core.jobs import Job, JobStatus
 from core.jobs.service import GenerationService
-from core.mockups.previews import render_status_tile, render_thumbnail
+from core.mockups.previews import render_on_colour, render_status_tile, render_thumbnail
+from core.printing.stored import StoredPrintFile
+from core.printing.stored_vectors import StoredVectorFile
 
 log = logging.getLogger(__name__)
+
+LIGHT_GARMENT = (255, 255, 255)
+DARK_GARMENT = (24, 24, 27)
 
 UNREADABLE_CAPTION = "the stored image cannot be read"
 UNREACHABLE_CAPTION = "the image store cannot be reached"
@@ -52,6 +57,32 @@ class StudioFiles:
         caption = (job.error or job.prompt) if job.status is JobStatus.FAILED else job.prompt
         # a pending or running job's tile changes when it finishes: keyed by status too
         return self._cached(f"tile-{job.id}-{job.status.value}.png", lambda: render_status_tile(job.status.value, caption))
+
+    def print_file(self, job: Job, stored: StoredPrintFile) -> str:
+        """The job's print file, named for download (a file stored again under the same key,
+        after its product's size changed, has another size: its name in the cache says so)."""
+        return self._export(job, stored.key, f"{stored.width}x{stored.height}", stored.download_name)
+
+    def vector_file(self, job: Job, stored: StoredVectorFile) -> str:
+        return self._export(job, stored.key, "svg", stored.download_name)
+
+    def print_on_garments(self, job: Job, stored: StoredPrintFile) -> tuple[str, str]:
+        """The print file laid over a light and over a dark garment colour, small."""
+        png = Path(self.print_file(job, stored)).read_bytes()
+        tag = f"{job.id}-{stored.width}x{stored.height}"
+        return (self._cached(f"on-light-{tag}.png", lambda: render_on_colour(png, LIGHT_GARMENT)),
+                self._cached(f"on-dark-{tag}.png", lambda: render_on_colour(png, DARK_GARMENT)))
+
+    def _export(self, job: Job, key: str, version: str, download_name: str) -> str:
+        folder = self.root / f"export-{job.id}-{version}"
+        folder.mkdir(exist_ok=True)
+        path = folder / (download_name or Path(key).name)
+        if not path.exists():
+            data = self._service.load_export(job.user_id, job.id, key)
+            with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
+                tmp.write(data)
+            os.replace(tmp.name, path)
+        return str(path)
 
     def close(self) -> None:
         """Remove the folder (the app does this when it stops)."""

@@ -18,6 +18,8 @@ from api.schemas import (
     ParsePromptBody,
     ParsePromptResponse,
     PrintFileResponse,
+    VectorBody,
+    VectorResponse,
     WebhookAck,
 )
 from core.generators import GenerationOutcome
@@ -132,6 +134,23 @@ def export_print_file(job_id: str, request: Request, services: ServicesDep, user
         dpi=stored.dpi,
         background_removed=stored.background_removed,
     )
+
+
+@router.post(
+    "/generate/{job_id}/vector",
+    response_model=VectorResponse,
+    responses=error_responses(
+        401, 404, 409, 413, 422, 429, 503,
+        described={409: "The job has not completed",
+                   429: "The process is rendering its limit of print and vector files: Retry-After"},
+    ),
+)
+def export_vector(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep,
+                  body: VectorBody | None = None) -> VectorResponse:
+    """Trace the completed job's design to an SVG in a few flat colours (stickers, screen print, vinyl)."""
+    stored = services.generation.export_vector(user_id, job_id, body.colors if body else None)
+    return VectorResponse(svg_url=_absolute(request, stored.url) or stored.url, colors=stored.colors,
+                          paths=stored.paths)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

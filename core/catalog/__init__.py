@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.errors import InvalidRequest
+from core.jobs.limits import MAX_VECTOR_COLORS, MIN_VECTOR_COLORS
 
 
 # The sizes Qwen-Image was trained at; a generation size is always one of them.
@@ -36,6 +37,8 @@ class Style(BaseModel):
     prompt_suffix: str
     negative_prompt: str
     palette: list[str]
+    # the colours a vector export starts from: few for flat styles, more for painted ones
+    vector_colors: int = Field(default=8, ge=MIN_VECTOR_COLORS, le=MAX_VECTOR_COLORS)
 
 
 class Product(BaseModel):

@@ -53,7 +53,8 @@ from core.mockups import render_mockup
 from core.ops import metrics
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.stored import StoredPrintFile, store_print_file
-from core.storage import ObjectStore
+from core.printing.stored_vectors import StoredVectorFile, store_vector_file
+from core.storage import ObjectStore, image_key
 from core.logsafe import safe
 
 log = logging.getLogger(__name__)
@@ -460,6 +461,29 @@ class GenerationService:
         if job.status is not JobStatus.COMPLETED or not job.storage_key:
             raise JobNotReady(f"job {job.id} is {job.status.value}: a print file needs a completed job")
         return store_print_file(self.objects, job, self.catalog.product(job.product))
+
+    def vector_colors(self, user_id: str, job_id: str) -> int:
+        """The colours a vector export of the caller's job starts from: its style's."""
+        job = self.owned_job(user_id, job_id)
+        return self.catalog.styles[job.style].vector_colors if job.style in self.catalog.styles else 8
+
+    def export_vector(self, user_id: str, job_id: str, colors: int | None = None) -> StoredVectorFile:
+        """Trace and store the SVG of the caller's completed job in `colors` colours (its
+        style's count when None); errors as export_print_file's, InvalidRequest for colours
+        out of range."""
+        job = self.owned_job(user_id, job_id)
+        if job.status is not JobStatus.COMPLETED or not job.storage_key:
+            raise JobNotReady(f"job {job.id} is {job.status.value}: a vector file needs a completed job")
+        chosen = colors if colors is not None else self.vector_colors(user_id, job_id)
+        return store_vector_file(self.objects, job, self.catalog.product(job.product), chosen)
+
+    def load_export(self, user_id: str, job_id: str, key: str) -> bytes:
+        """A file exported from the caller's job (its print file, an SVG), by the key the export
+        answered; JobNotFound for another's job or a key that is not one of the job's files."""
+        job = self.owned_job(user_id, job_id)
+        if ".." in key or not key.startswith(image_key(self.objects.prefix, job.user_id, job.id, "_", extension="")[:-1]):
+            raise JobNotFound(job_id)
+        return self.objects.get(key)
 
     def mockup_png(self, user_id: str, job_id: str, size: int = 640) -> bytes:
         """The caller's completed design on its product (core.mockups), as a size×size PNG."""

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops
 
+from core.imaging.colour import RGB
+from core.imaging.masks import cast_shadow, grown
 from core.mockups.drawing import Box
+from core.mockups.shading import FULL_SIZE_BLUR_BELOW_PX, SHADOW_COLOUR
+
+STICKER_SHADOW = (0.012, 0.018, 0.35)  # drop and blur radius (of the canvas side), opacity
 
 Warp = Callable[[Image.Image, tuple[int, int]], Image.Image]
 Finish = Callable[[Image.Image, Image.Image], None]
@@ -28,6 +33,18 @@ class MockupTemplate:
     warp: Warp | None = None  # lays the design into the box instead of a flat crop (mug)
     finish: Finish | None = None  # draws what depends on the design besides the box (canvas edges)
     angle: float = 0.0  # the print turned by this many degrees about the box centre (sticker)
+    aspect: float = 0.0  # the print area's width / height, where a warp's box is not that shape
+    die_cut: float = 0.0  # px of backing round the print's outline (a die-cut sticker), 0 for none
+    die_cut_colour: RGB = (255, 255, 255)
+
+    @property
+    def print_size(self) -> tuple[int, int]:
+        """The pixels the print is laid out at before it goes into the box: the box, or for a
+        warp, the print area's shape at the box's height."""
+        box_w, box_h = self.box[2] - self.box[0], self.box[3] - self.box[1]
+        if self.warp is not None and self.aspect:
+            return max(1, round(box_h * self.aspect)), box_h
+        return box_w, box_h
 
 
 def compose(template: MockupTemplate, design: Image.Image) -> Image.Image:
@@ -49,7 +66,9 @@ def compose(template: MockupTemplate, design: Image.Image) -> Image.Image:
     canvas = template.backdrop.copy()
     if template.finish is not None:
         template.finish(canvas, rgb)
-    if template.angle:
+    if template.die_cut:
+        _die_cut(canvas, template, rgb, alpha)
+    elif template.angle:
         layer = rgb.convert("RGBA")
         layer.putalpha(alpha)
         layer = layer.rotate(template.angle, resample=Image.Resampling.BICUBIC, expand=True)
@@ -62,8 +81,31 @@ def compose(template: MockupTemplate, design: Image.Image) -> Image.Image:
     return canvas
 
 
+def _die_cut(canvas: Image.Image, template: MockupTemplate, rgb: Image.Image, alpha: Image.Image) -> None:
+    """The print on its backing cut round its outline (grown by `die_cut` px), turned by the
+    template's angle, with the shadow the sticker casts."""
+    margin = round(template.die_cut * 3)  # room for the backing and its shadow
+    outline = Image.new("L", (rgb.width + 2 * margin, rgb.height + 2 * margin), 0)
+    outline.paste(alpha, (margin, margin))
+    sticker = Image.new("RGBA", outline.size, (*template.die_cut_colour, 0))
+    sticker.putalpha(grown(outline, template.die_cut))
+    printed = rgb.convert("RGBA")
+    printed.putalpha(alpha)
+    sticker.alpha_composite(printed, (margin, margin))
+    sticker = sticker.rotate(template.angle, resample=Image.Resampling.BILINEAR, expand=True)
+    cx, cy = (template.box[0] + template.box[2]) / 2, (template.box[1] + template.box[3]) / 2
+    at = (round(cx - sticker.width / 2), round(cy - sticker.height / 2))
+    side = canvas.width
+    shadow = cast_shadow(sticker.getchannel("A"), (0, STICKER_SHADOW[0] * side), STICKER_SHADOW[1] * side,
+                         STICKER_SHADOW[2], full_size_below=FULL_SIZE_BLUR_BELOW_PX)
+    canvas.paste(SHADOW_COLOUR, (*at, at[0] + sticker.width, at[1] + sticker.height), shadow)
+    canvas.paste(sticker, at, sticker)
+
+
 def cover_fit(design: Image.Image, size: tuple[int, int]) -> Image.Image:
     """The design scaled to cover `size`, the overflow cropped equally from both sides."""
+    if design.size == size:
+        return design
     width, height = size
     src_w, src_h = design.size
     scale = max(width / src_w, height / src_h)

@@ -63,3 +63,14 @@ def render_status_tile(status: str, caption: str, side: int = 320) -> bytes:
     draw.text((side / 2, side * 0.62), caption[:40], fill=ink, font=small, anchor="mm")
     return encode_png(tile)
 
+
+
+def render_on_colour(png: bytes, colour: tuple[int, int, int], side: int = 240) -> bytes:
+    """A PNG no larger than side×side of an image laid over a plain colour: how a cut-out print
+    file looks on a light or a dark garment."""
+    image = Image.open(io.BytesIO(png))
+    image.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    layer = image.convert("RGBA")
+    flat = Image.new("RGB", layer.size, colour)
+    flat.paste(layer, (0, 0), layer)
+    return encode_png(flat)

@@ -204,7 +204,7 @@ def mug(color: RGB, aspect: float, size: int) -> MockupTemplate:
     gloss = as_rgb(gloss_full.crop(box))
     clip = body.crop(box)
     return MockupTemplate(canvas, box, shade=shade, gloss=gloss, clip=clip,
-                          warp=cylinder_warp(face_w_px, print_h_px, curve_px, aspect))
+                          warp=cylinder_warp(face_w_px, print_h_px, curve_px, aspect), aspect=aspect)
 
 
 # --- poster -------------------------------------------------------------------------------
@@ -330,18 +330,15 @@ STICKER_ANGLE = -6.0
 
 
 def sticker(color: RGB, aspect: float, size: int) -> MockupTemplate:
+    """A die-cut sticker: the backing follows the print's outline (drawn with the print, in
+    compose), so the template is the backdrop and where the print goes."""
     canvas = _backdrop(size)
     outer = _fit((0.5, 0.5), (0.64, 0.64), aspect, size)
     ox0, oy0, ox1, oy1 = (v / size for v in outer)
     border = 0.03
-    vinyl = rounded_mask(size, (ox0, oy0, ox1, oy1), 0.075).rotate(STICKER_ANGLE, resample=Image.Resampling.BICUBIC)
-    put_shadow(canvas, vinyl, size, drop=0.012, radius=0.018, opacity=0.35)
-    paint(canvas, color, vinyl)
-    inner = (ox0 + border, oy0 + border, ox1 - border, oy1 - border)
-    box = unit_box(inner, size)
-    clip = rounded_mask(size, inner, 0.05).crop(box)
-    return MockupTemplate(canvas, box, gloss=diagonal_gloss(box, 40, at=0.35, width=0.16), clip=clip,
-                          angle=STICKER_ANGLE)
+    box = unit_box((ox0 + border, oy0 + border, ox1 - border, oy1 - border), size)
+    return MockupTemplate(canvas, box, gloss=diagonal_gloss(box, 40, at=0.35, width=0.16), angle=STICKER_ANGLE,
+                          die_cut=border * size, die_cut_colour=color)
 
 
 SHAPES: dict[str, Callable[[RGB, float, int], MockupTemplate]] = {

@@ -14,7 +14,8 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from PIL import Image
 
@@ -57,6 +58,15 @@ RENDER_SLOTS = RenderSlots()
 
 
 @dataclass(frozen=True)
+class PreflightCheck:
+    """One line of a print file's checklist: what was checked, and whether it passed, was fixed or failed."""
+
+    check: str
+    status: Literal["pass", "fixed", "fail"]
+    detail: str
+
+
+@dataclass(frozen=True)
 class StoredPrintFile:
     key: str
     url: str
@@ -64,6 +74,9 @@ class StoredPrintFile:
     height: int
     dpi: int
     background_removed: bool
+    preflight: list[PreflightCheck] = field(default_factory=list)
+    made_by: str = "local"
+    download_name: str = ""
 
 
 def store_print_file(objects: ObjectStore, job: Job, product: Product, slots: RenderSlots = RENDER_SLOTS) -> StoredPrintFile:
@@ -75,7 +88,7 @@ def store_print_file(objects: ObjectStore, job: Job, product: Product, slots: Re
     """
     assert job.storage_key, "a print file needs the job's stored image"
     key = image_key(objects.prefix, job.user_id, job.id, "_print")
-    stored = _stored_print_file(objects, key, product)
+    stored = _stored_print_file(objects, key, product, print_download_name(job, product))
     if stored is not None:
         log.info("print file reused job_id=%s key=%s", job.id, key)
         return stored
@@ -92,10 +105,15 @@ def store_print_file(objects: ObjectStore, job: Job, product: Product, slots: Re
     return StoredPrintFile(
         key=key, url=objects.public_url(key), width=print_file.width, height=print_file.height,
         dpi=print_file.dpi, background_removed=print_file.background_removed,
+        download_name=print_download_name(job, product),
     )
 
 
-def _stored_print_file(objects: ObjectStore, key: str, product: Product) -> StoredPrintFile | None:
+def print_download_name(job: Job, product: Product) -> str:
+    return f"tenkaigen-{product.id}-{job.id}.png"
+
+
+def _stored_print_file(objects: ObjectStore, key: str, product: Product, download_name: str) -> StoredPrintFile | None:
     """The print file at `key` if one is stored at the product's size and DPI (read from its
     header); None when there is none, or it is unreadable or out of date (rendered again)."""
     try:
@@ -110,4 +128,4 @@ def _stored_print_file(objects: ObjectStore, key: str, product: Product) -> Stor
         return None
     # the renderer writes RGBA exactly when it cut the background away
     return StoredPrintFile(key=key, url=objects.public_url(key), width=size[0], height=size[1], dpi=product.dpi,
-                           background_removed=mode == "RGBA")
+                           background_removed=mode == "RGBA", download_name=download_name)

@@ -13,13 +13,13 @@ from core.errors import StorageError
 KEY_SEGMENT = re.compile(r"[A-Za-z0-9_.@-]+")
 
 
-def image_key(prefix: str, user_id: str, job_id: str, suffix: str = "") -> str:
-    """`{prefix}{user_id}/{job_id}{suffix}.png`, the layout existing buckets already use; StorageError
-    for an id that is not a plain key segment (letters, digits and . _ @ -, no "..")."""
+def image_key(prefix: str, user_id: str, job_id: str, suffix: str = "", extension: str = "png") -> str:
+    """`{prefix}{user_id}/{job_id}{suffix}.{extension}`, the layout existing buckets already use;
+    StorageError for an id that is not a plain key segment (letters, digits and . _ @ -, no "..")."""
     for what, value in (("user id", user_id), ("job id", job_id), ("suffix", suffix or "_")):
         if not is_key_segment(value):
             raise StorageError(f"{what} {value!r} cannot be part of an object key")
-    return f"{prefix}{user_id}/{job_id}{suffix}.png"
+    return f"{prefix}{user_id}/{job_id}{suffix}.{extension}"
 
 
 def is_key_segment(value: str) -> bool:
@@ -55,6 +55,10 @@ class ObjectStore(Protocol):
 
     def put_png(self, key: str, data: bytes) -> None:
         """Store `data` under `key` as image/png; overwriting is allowed (idempotent)."""
+        ...
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store `data` under `key` with its content type (an SVG: image/svg+xml); idempotent."""
         ...
 
     def get(self, key: str) -> bytes:

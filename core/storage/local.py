@@ -24,6 +24,10 @@ class LocalObjectStore:
         return path
 
     def put_png(self, key: str, data: bytes) -> None:
+        self.put(key, data, "image/png")
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        # the folder keeps no content type: /media answers one from the key's extension
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -60,8 +60,11 @@ class S3ObjectStore:
         return self._endpoint
 
     def put_png(self, key: str, data: bytes) -> None:
+        self.put(key, data, "image/png")
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
         try:
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=PNG_CONTENT_TYPE)
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"Failed to upload {key} to bucket {self.bucket}: {exc}") from exc
 

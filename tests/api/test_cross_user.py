@@ -31,6 +31,7 @@ from ui.context import StudioContext
 from ui.files import StudioFiles
 from ui.generate_handlers import GenerateHandlers
 from ui.history_handlers import HistoryHandlers
+from ui.print_handlers import PrintHandlers
 from ui.session_state import ShownJobs
 from ui.studio import create_ui
 
@@ -85,6 +86,7 @@ HTTP_CASES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/generate/status/{job_id}"): {},
     ("POST", "/api/generate/{job_id}/cancel"): {},
     ("POST", "/api/generate/{job_id}/print-file"): {},
+    ("POST", "/api/generate/{job_id}/vector"): {},
 }
 
 
@@ -141,6 +143,9 @@ STUDIO_CASES: dict[str, StudioCall] = {
     "reuse_settings": lambda h, job_id, request: h.reuse_settings(shown(job_id, request), None, request),
     "show_from_grid": lambda h, job_id, request: h.show_from_grid(shown(job_id, request), select(0), request),
     "restore": lambda h, job_id, request: h.restore([job_id], None, None, select(0), request),
+    "reset": lambda h, job_id, request: h.reset(shown(job_id, request), request),
+    "make_print_file": lambda h, job_id, request: h.make_print_file(shown(job_id, request), request),
+    "make_svg": lambda h, job_id, request: h.make_svg(shown(job_id, request), 4, request),
 }
 # events with state that is not a job id
 NO_JOB_ID = {
@@ -163,7 +168,7 @@ def studio(world) -> dict[str, tuple[Any, StudioCall]]:
     events = {}
     for block_fn in create_ui(ctx).fns.values():
         handlers = getattr(block_fn.fn, "__self__", None)
-        if isinstance(handlers, (GenerateHandlers, HistoryHandlers)) and any(
+        if isinstance(handlers, (GenerateHandlers, HistoryHandlers, PrintHandlers)) and any(
                 isinstance(block, gr.State) for block in block_fn.inputs):
             events[block_fn.fn.__name__] = handlers
     return events
