@@ -119,15 +119,21 @@ class JobStatusResponse(BaseModel):
     final_negative_prompt: str | None = Field(None, description="The brief's negative prompt")
     steps: int | None = Field(None, description="Denoising steps asked for; null: the app's default")
     progress: Progress | None = None
+    favorite: bool = False
 
     @classmethod
     def from_job(cls, job: Job, image_url: str | None) -> JobStatusResponse:
-        """The same fields a job's callback carries (core.jobs.callbacks.status_body)."""
-        return cls.model_validate({**status_body(job, ""), "image_url": image_url})
+        """The same fields a job's callback carries (core.jobs.callbacks.status_body), and the
+        owner's favourite mark, which is the owner's alone and stays out of callbacks."""
+        return cls.model_validate({**status_body(job, ""), "image_url": image_url, "favorite": job.favorite})
 
 
 class JobList(BaseModel):
     jobs: list[JobStatusResponse]
+
+
+class FavoriteBody(BaseModel):
+    favorite: bool = Field(description="true marks the job as a favourite, false clears the mark")
 
 
 class QuotaView(BaseModel):
