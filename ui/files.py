@@ -53,6 +53,11 @@ class StudioFiles:
         # a pending or running job's tile changes when it finishes: keyed by status too
         return self._cached(f"tile-{job.id}-{job.status.value}.png", lambda: render_status_tile(job.status.value, caption))
 
+    def forget(self, job_id: str) -> None:
+        """Remove every file made for a job (after it was deleted): its design, mockup and thumbnails."""
+        for path in self.root.glob(f"*{job_id}*"):
+            path.unlink(missing_ok=True)
+
     def close(self) -> None:
         """Remove the folder (the app does this when it stops)."""
         shutil.rmtree(self.root, ignore_errors=True)

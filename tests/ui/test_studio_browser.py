@@ -106,6 +106,7 @@ def test_history_lists_the_users_jobs_and_restores_one(studio_page: StudioPage, 
     expect(ui.page.locator("#history-page")).to_contain_text("Page 1")
     ui.screenshot("history-tab.png")
     items.nth(1).click()  # newest first: the lighthouse is second
+    ui.click("history-open")
 
     expect(ui.tab_button("generate")).to_have_attribute("aria-selected", "true")
     expect(ui.prompt).to_have_value("a lighthouse at dusk")
@@ -124,6 +125,7 @@ def test_history_pages_through_older_jobs(studio_page: StudioPage, studio: Runni
     total = len(jobs.list_for_user(user, limit=1000))
     ui = studio_page
     ui.open_tab("history")
+    ui.page.locator("#history-show-folded input").check()  # canceled jobs are folded away by default
     items = ui.page.locator("#history-gallery .thumbnail-item")
     expect(items).to_have_count(PAGE_SIZE)
     expect(ui.page.locator("#history-previous")).to_be_disabled()
