@@ -163,7 +163,9 @@ class AdminComponents:
     by_product: gr.BarPlot
     storage: gr.HTML
     failures: gr.Dataframe
+    failures_note: gr.HTML  # "no failures", shown instead of an empty table
 
     @property
     def report(self) -> list[Block]:
-        return [self.figures, self.per_day, self.by_style, self.by_product, self.storage, self.failures]
+        return [self.figures, self.per_day, self.by_style, self.by_product, self.storage, self.failures,
+                self.failures_note]

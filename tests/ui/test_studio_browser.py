@@ -157,6 +157,8 @@ def test_the_admin_tab_totals_match_the_database(page: Page, studio: RunningStud
     expect(ui.figure("in-flight")).to_have_text(str(month.in_flight))
     expect(ui.figure("objects")).to_have_text(str(studio.objects.usage().objects))
     expect(ui.page.locator("#admin-failures")).to_contain_text("worker timed out")
+    expect(ui.page.locator("#admin-no-failures")).to_be_hidden()
+    expect(ui.page.locator("#admin-per-day-note")).to_contain_text("canceled or in flight")
     # the chart has redrawn for 30 days once its first day is on the axis
     first_day = month.jobs_per_day[0].day.isoformat()
     expect(ui.page.locator("#admin-per-day")).to_contain_text(first_day)
