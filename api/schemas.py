@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from core.jobs import Job
 from core.jobs.callbacks import status_body
@@ -133,7 +133,8 @@ class JobList(BaseModel):
 
 
 class FavoriteBody(BaseModel):
-    favorite: bool = Field(description="true marks the job as a favourite, false clears the mark")
+    # strict: the document says boolean, so 0, 1 or "yes" are refused rather than read as one
+    favorite: StrictBool = Field(description="true marks the job as a favourite, false clears the mark")
 
 
 class QuotaView(BaseModel):

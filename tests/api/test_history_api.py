@@ -69,7 +69,7 @@ def test_an_unknown_style_or_product_filter_is_422_with_a_message(client, query,
 
 def test_an_unknown_status_filter_is_422(client):
     response = client.get("/api/generate?status=sleeping", headers=ALICE)
-    assert response.status_code == 422 and response.json()["detail"][0]["loc"][:2] == ["query", "status"]
+    assert response.status_code == 422 and "query parameter status" in response.json()["detail"]
 
 
 def test_a_favourite_is_set_and_cleared(client):
@@ -79,6 +79,7 @@ def test_a_favourite_is_set_and_cleared(client):
     cleared = client.put(f"/api/generate/{job_id}/favorite", json={"favorite": False}, headers=ALICE)
     assert cleared.json()["favorite"] is False
     assert client.put(f"/api/generate/{job_id}/favorite", json={}, headers=ALICE).status_code == 422
+    assert client.put(f"/api/generate/{job_id}/favorite", json={"favorite": 1}, headers=ALICE).status_code == 422
 
 
 def test_delete_removes_the_job_and_its_images(client):
