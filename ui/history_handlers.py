@@ -180,9 +180,12 @@ class HistoryHandlers:
         filters = FilterValues(status, style, product, favorites_only, show_folded)
         return self._page(page, filters, request, keep=job.id)
 
-    def ask_delete(self, selected_id: str | None) -> Updates:
+    @readable_errors
+    def ask_delete(self, selected_id: str | None, request: gr.Request) -> Updates:
+        """Ask once more before deleting the caller's picked job."""
         if not selected_id:
             raise gr.Error("Pick a design first.", print_exception=False)
+        self.ctx.service.owned_job(self.ctx.user(request), selected_id)
         h = self.history
         return {h.delete: gr.Button(visible=False), h.confirm_delete: gr.Button(visible=True),
                 h.keep: gr.Button(visible=True)}
