@@ -123,9 +123,8 @@ class JobStatusResponse(BaseModel):
 
     @classmethod
     def from_job(cls, job: Job, image_url: str | None) -> JobStatusResponse:
-        """The same fields a job's callback carries (core.jobs.callbacks.status_body), and the
-        owner's favourite mark, which is the owner's alone and stays out of callbacks."""
-        return cls.model_validate({**status_body(job, ""), "image_url": image_url, "favorite": job.favorite})
+        """The same fields a job's callback carries (core.jobs.callbacks.status_body)."""
+        return cls.model_validate({**status_body(job, ""), "image_url": image_url})
 
 
 class JobList(BaseModel):
