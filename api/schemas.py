@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from core.jobs import Job
 from core.jobs.callbacks import status_body
@@ -121,6 +121,7 @@ class JobStatusResponse(BaseModel):
     final_negative_prompt: str | None = Field(None, description="The brief's negative prompt")
     steps: int | None = Field(None, description="Denoising steps asked for; null: the app's default")
     progress: Progress | None = None
+    favorite: bool = False
 
     @classmethod
     def from_job(cls, job: Job, image_url: str | None) -> JobStatusResponse:
@@ -130,6 +131,11 @@ class JobStatusResponse(BaseModel):
 
 class JobList(BaseModel):
     jobs: list[JobStatusResponse]
+
+
+class FavoriteBody(BaseModel):
+    # strict: the document says boolean, so 0, 1 or "yes" are refused rather than read as one
+    favorite: StrictBool = Field(description="true marks the job as a favourite, false clears the mark")
 
 
 class QuotaView(BaseModel):

@@ -92,13 +92,20 @@ def gpu_html(report: DashboardReport) -> str:
     return f'<div class="tg-tiles">{"".join(tiles)}</div><p class="tg-note">{html.escape(note)}</p>'
 
 
+# the third part of a day's bar: every job neither completed nor failed
+CANCELED_OR_IN_FLIGHT = "canceled or in flight"
+PER_DAY_CAPTION = (f"Each bar is one UTC day's jobs: completed, failed, and {CANCELED_OR_IN_FLIGHT} "
+                   "(canceled by their user, or still pending or processing).")
+NO_FAILURES = "No failures in this window."
+
+
 def per_day_frame(report: DashboardReport) -> pd.DataFrame:
-    """Long format for a stacked bar per day: completed + failed + other (canceled, in flight) = total."""
+    """Long format for a stacked bar per day: completed + failed + canceled or in flight = total."""
     rows = [
         {"day": d.day.isoformat(), "jobs": count, "outcome": outcome}
         for d in report.stats.jobs_per_day
         for outcome, count in (("completed", d.completed), ("failed", d.failed),
-                               ("other", d.total - d.completed - d.failed))
+                               (CANCELED_OR_IN_FLIGHT, d.total - d.completed - d.failed))
     ]
     return pd.DataFrame(rows, columns=["day", "jobs", "outcome"])
 
@@ -136,5 +143,10 @@ class AdminHandlers:
             c.by_product: counts_frame(report.stats.by_product, {p.id: p.name for p in catalog.products.values()},
                                        "product"),
             c.storage: storage_html(report) + gpu_html(report),
-            c.failures: failures_rows(report),
+            **self._failures(failures_rows(report)),
         }
+
+    def _failures(self, rows: list[list[str]]) -> Updates:
+        """The table when there are failures; otherwise a line saying there are none."""
+        return {self.c.failures: gr.Dataframe(value=rows, visible=bool(rows)),
+                self.c.failures_note: gr.HTML(visible=not rows)}

@@ -118,17 +118,39 @@ class GenerateComponents:
 
 @dataclass
 class HistoryComponents:
+    status_filter: gr.Dropdown
+    style_filter: gr.Dropdown
+    product_filter: gr.Dropdown
+    favorites_only: gr.Checkbox
+    show_folded: gr.Checkbox  # canceled and failed jobs are folded away unless this is ticked
     gallery: gr.Gallery
     page_label: gr.Markdown
     previous: gr.Button
     next: gr.Button
     refresh: gr.Button
+    selected_info: gr.HTML
+    open: gr.Button  # the selected job on the Generate tab (the restore)
+    favorite: gr.Button
+    download: gr.DownloadButton
+    delete: gr.Button
+    confirm_delete: gr.Button
+    keep: gr.Button
     page: gr.State  # the page on show, counted from 0
     job_ids: gr.State  # the jobs in the gallery, in its order
+    selected_id: gr.State  # the job picked in the gallery, or None
+
+    @property
+    def filters(self) -> list[Block]:
+        return [self.status_filter, self.style_filter, self.product_filter, self.favorites_only, self.show_folded]
 
     @property
     def page_outputs(self) -> list[Block]:
         return [self.gallery, self.job_ids, self.page, self.page_label, self.previous, self.next]
+
+    @property
+    def selection_outputs(self) -> list[Block]:
+        return [self.selected_id, self.selected_info, self.open, self.favorite, self.download, self.delete,
+                self.confirm_delete, self.keep]
 
 
 @dataclass
@@ -141,10 +163,12 @@ class AdminComponents:
     by_product: gr.BarPlot
     storage: gr.HTML
     failures: gr.Dataframe
+    failures_note: gr.HTML  # "no failures", shown instead of an empty table
 
     @property
     def report(self) -> list[Block]:
-        return [self.figures, self.per_day, self.by_style, self.by_product, self.storage, self.failures]
+        return [self.figures, self.per_day, self.by_style, self.by_product, self.storage, self.failures,
+                self.failures_note]
 
 
 @dataclass

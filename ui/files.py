@@ -84,6 +84,14 @@ class StudioFiles:
             os.replace(tmp.name, path)
         return str(path)
 
+    def forget(self, job_id: str) -> None:
+        """Remove every file made for a job (after it was deleted): its design, mockup and thumbnails."""
+        for path in self.root.glob(f"*{job_id}*"):
+            if path.is_dir():  # a print or vector file's export folder
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
     def close(self) -> None:
         """Remove the folder (the app does this when it stops)."""
         shutil.rmtree(self.root, ignore_errors=True)

@@ -22,11 +22,11 @@ from ui.job_status import JobView, status_html
 CAPTION_PROMPT_CHARS = 60
 
 
-def caption(catalog: Catalog, job: Job) -> str:
-    """'completed · Anime · Mug (11 oz) — a fox', the prompt clipped to 60 characters."""
+def caption(catalog: Catalog, job: Job, clip: int | None = CAPTION_PROMPT_CHARS) -> str:
+    """'completed · Anime · Mug (11 oz) — a fox', the prompt clipped to `clip` characters (None: whole)."""
     style = catalog.styles[job.style].name if job.style in catalog.styles else job.style
     product = catalog.products[job.product].name if job.product in catalog.products else job.product
-    prompt = job.prompt if len(job.prompt) <= CAPTION_PROMPT_CHARS else job.prompt[:CAPTION_PROMPT_CHARS - 1] + "…"
+    prompt = job.prompt if clip is None or len(job.prompt) <= clip else job.prompt[:clip - 1] + "…"
     return f"{job.status.value} · {style} · {product} — {prompt}"
 
 

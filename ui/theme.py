@@ -58,6 +58,11 @@ button:focus-visible, [role="tab"]:focus-visible, a:focus-visible, .tg-choices l
     outline: 3px solid #4b3f78 !important; outline-offset: 2px; }
 #batch .thumbnail-item { min-width: 250px; }
 #batch .grid-wrap { height: auto !important; max-height: none !important; overflow: visible !important; }
+#history-gallery .thumbnail-item:hover .caption-label, #history-gallery .thumbnail-item.selected .caption-label {
+            white-space: normal; max-width: calc(100% - 2 * var(--block-label-margin));
+            max-height: calc(100% - 2 * var(--block-label-margin)); overflow-y: auto; }
+.tg-history-caption { font-weight: 600; overflow-wrap: anywhere; }
+.tg-history-buttons { align-self: center; flex-wrap: wrap; gap: 8px; }
 """
 
 # The page's keys. Gradio gives each radio input its own name, so the browser would stop on

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ServicesDep, UserIdDep
 from api.errors import error_responses
 from api.schemas import (
+    FavoriteBody,
     GenerateAccepted,
     GenerateBody,
     JobList,
@@ -23,6 +24,7 @@ from api.schemas import (
     WebhookAck,
 )
 from core.generators import GenerationOutcome
+from core.jobs import HistoryFilter, JobStatus
 from core.jobs.limits import MAX_HISTORY_LIMIT, MAX_HISTORY_OFFSET
 from core.jobs.service import GenerateCommand
 from core.worker_contract.webhooks import verify_webhook
@@ -92,16 +94,28 @@ def job_status(job_id: str, request: Request, services: ServicesDep, user_id: Us
     return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
 
 
-@router.get("/generate/jobs", response_model=JobList, responses=error_responses(401, 422, 429))
+HISTORY_ERRORS = error_responses(401, 422, 429, described={422: "An unknown status, style or product, or a bad page"})
+
+
+@router.get("/generate", response_model=JobList, responses=HISTORY_ERRORS)
+@router.get("/generate/jobs", response_model=JobList, responses=HISTORY_ERRORS)
 def list_jobs(
     request: Request,
     services: ServicesDep,
     user_id: UserIdDep,
     limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_HISTORY_OFFSET)] = 0,
+    statuses: Annotated[
+        list[JobStatus] | None, Query(alias="status", description="keep jobs in these statuses (repeatable)")
+    ] = None,
+    style: Annotated[str | None, Query(max_length=64, description="style id")] = None,
+    product: Annotated[str | None, Query(max_length=64, description="product id")] = None,
+    favorite: Annotated[bool | None, Query(description="true: favourites only; false: the others")] = None,
 ) -> JobList:
-    """The caller's own jobs, newest first."""
-    jobs = services.generation.history(user_id, limit=limit, offset=offset)
+    """The caller's own jobs, newest first; each filter given narrows the list."""
+    filters = HistoryFilter(statuses=frozenset(statuses) if statuses else None, style=style, product=product,
+                            favorite=favorite)
+    jobs = services.generation.history(user_id, filters, limit=limit, offset=offset)
     return JobList(jobs=[JobStatusResponse.from_job(j, _absolute(request, j.image_url)) for j in jobs])
 
 
@@ -113,6 +127,31 @@ def list_jobs(
 def cancel_job(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> JobStatusResponse:
     job = services.generation.cancel(user_id, job_id)
     return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
+
+
+@router.put("/generate/{job_id}/favorite", response_model=JobStatusResponse,
+            responses=error_responses(400, 401, 404, 413, 422, 429))
+def set_favorite(
+    job_id: str, body: FavoriteBody, request: Request, services: ServicesDep, user_id: UserIdDep
+) -> JobStatusResponse:
+    """Mark or unmark the caller's job as a favourite, in any status."""
+    job = services.generation.set_favorite(user_id, job_id, body.favorite)
+    return JobStatusResponse.from_job(job, _absolute(request, job.image_url))
+
+
+@router.delete(
+    "/generate/{job_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(
+        401, 404, 409, 413, 429, 503,
+        described={409: "The job is pending or processing: cancel it first",
+                   503: "Storage could not delete the job's images; the job stays"},
+    ),
+)
+def delete_job(job_id: str, services: ServicesDep, user_id: UserIdDep) -> None:
+    """Delete the caller's finished job: its image and print file in storage, then the job.
+    A pending or processing job is refused (409): cancel it first."""
+    services.generation.delete_job(user_id, job_id)
 
 
 @router.post(

@@ -115,6 +115,7 @@ def status_body(job: Job, public_url: str) -> dict[str, Any]:
         "product": job.product,
         "seed": job.seed,
         "progress": progress,
+        "favorite": job.favorite,
     }
 
 

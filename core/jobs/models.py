@@ -47,6 +47,7 @@ class Job(NewJob):
     progress_total: int | None = None
     gpu_seconds: float | None = None
     cold_start_seconds: float | None = None
+    favorite: bool = False  # the owner's mark; set in any status
     created_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None

@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from core.errors import InvalidTransition, JobNotFound
+from core.jobs.history import DELETABLE_STATUSES, HistoryFilter, still_running
 from core.jobs.models import GpuUsage, Job, NewJob
 from core.jobs.queries import load_queries
 from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
@@ -83,6 +84,20 @@ class PostgresJobStore(TransitionMethods):
     def list_for_user(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
         with self._pool.connection() as conn:
             rows = conn.execute(QUERIES["list_jobs_for_user"], (user_id, limit, offset)).fetchall()
+        return [_row_to_job(r) for r in rows]
+
+    def history(self, user_id: str, filters: HistoryFilter, limit: int = 20, offset: int = 0) -> list[Job]:
+        params = {
+            "user": user_id,
+            "statuses": filters.status_values(),
+            "style": filters.style,
+            "product": filters.product,
+            "favorite": filters.favorite,
+            "limit": limit,
+            "offset": offset,
+        }
+        with self._pool.connection() as conn:
+            rows = conn.execute(QUERIES["list_history"], params).fetchall()
         return [_row_to_job(r) for r in rows]
 
     def queue_position(self, job_id: str) -> int | None:
@@ -191,6 +206,21 @@ class PostgresJobStore(TransitionMethods):
         with self._pool.connection() as conn:
             conn.execute(QUERIES["record_gpu_usage"],
                          (usage.gpu_seconds, usage.cold_start_seconds, _as_uuid(job_id)))
+
+    def set_favorite(self, job_id: str, on: bool) -> Job:
+        row = self._fetch_one(QUERIES["set_favorite"], (on, _as_uuid(job_id)))
+        if row is None:
+            raise JobNotFound(job_id)
+        return _row_to_job(row)
+
+    def delete_finished(self, job_id: str) -> None:
+        job_uuid = _as_uuid(job_id)
+        if self._fetch_one(QUERIES["delete_finished_job"], (job_uuid, DELETABLE_STATUSES)) is not None:
+            return
+        current = self._fetch_one(QUERIES["job_status"], (job_uuid,))
+        if current is None:
+            raise JobNotFound(job_id)
+        raise still_running(job_id, current["status"])
 
     def stats(self, since: datetime) -> JobStats:
         window = (as_utc(since),)

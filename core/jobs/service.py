@@ -28,7 +28,8 @@ from core.errors import (
     StorageError,
 )
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
-from core.jobs import Job, JobStatus, JobStore, NewJob
+from core.jobs import HistoryFilter, Job, JobStatus, JobStore, NewJob
+from core.jobs.history import still_running
 from core.jobs.models import REMOTE_RUNNER, in_process_runner
 from core.jobs.limits import (
     DEFAULT_MAX_PROMPT_CHARS,
@@ -430,13 +431,47 @@ class GenerationService:
     def quotas(self) -> QuotaLimits:
         return self._quotas
 
-    def history(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
-        """A page of the user's jobs, newest first; InvalidRequest for a page out of range."""
+    def history(self, user_id: str, filters: HistoryFilter | None = None, limit: int = 20, offset: int = 0) -> list[Job]:
+        """The caller's jobs that pass `filters` (all of them without), newest first;
+        InvalidRequest for a page out of range or a style or product the catalog does not know."""
         if not 1 <= limit <= MAX_HISTORY_LIMIT:
             raise InvalidRequest(f"limit must be between 1 and {MAX_HISTORY_LIMIT}")
         if not 0 <= offset <= MAX_HISTORY_OFFSET:
             raise InvalidRequest(f"offset must be between 0 and {MAX_HISTORY_OFFSET}")
-        return self.jobs.list_for_user(user_id, limit=limit, offset=offset)
+        filters = filters or HistoryFilter()
+        if filters.style is not None:
+            self.catalog.style(filters.style)
+        if filters.product is not None:
+            self.catalog.product(filters.product)
+        return self.jobs.history(user_id, filters, limit=limit, offset=offset)
+
+    def set_favorite(self, user_id: str, job_id: str, on: bool) -> Job:
+        """Mark (`on`) or unmark the caller's job as a favourite, in any status."""
+        return self.jobs.set_favorite(self.owned_job(user_id, job_id).id, on)
+
+    def delete_job(self, user_id: str, job_id: str) -> None:
+        """Delete the caller's finished job: its image and print file in storage, then its row.
+
+        JobNotFound for an unknown or another's job, JobNotReady while it is pending or
+        processing (cancel it first), StorageError when an object cannot be deleted. The
+        objects go first: if storage fails the row stays, so the user sees the job and can
+        try again, and no image is left behind with nothing pointing at it.
+        """
+        job = self.owned_job(user_id, job_id)
+        if not job.status.is_terminal:
+            raise still_running(job.id, job.status.value)
+        for key in self._stored_keys(job):
+            self.objects.delete(key)
+        self.jobs.delete_finished(job.id)
+        log.info("job deleted job_id=%s user_id=%s status=%s", job.id, safe(user_id), job.status.value)
+
+    def _stored_keys(self, job: Job) -> list[str]:
+        """Every object a job may have in storage: its image and its print file."""
+        prefix = self.objects.prefix
+        keys = [image_key(prefix, job.user_id, job.id), image_key(prefix, job.user_id, job.id, "_print")]
+        if job.storage_key and job.storage_key not in keys:
+            keys.append(job.storage_key)
+        return keys
 
     def cancel(self, user_id: str, job_id: str) -> Job:
         """Cancel the caller's job; InvalidTransition when it has already finished.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidTransition, JobNotFound
+from core.jobs.history import DELETABLE_STATUSES, HistoryFilter, still_running
 from core.jobs.models import GpuUsage, Job, NewJob
 from core.jobs.queries import load_queries, sqlite_schema
 from core.jobs.status import JobStatus
@@ -36,7 +37,8 @@ FORGET_PROCESSES_AFTER = timedelta(days=1)
 # columns added to generation_jobs after its first release, each with an `add_<column>` query
 ADDED_COLUMNS = ("runner", "upload_failures",  # 031
                  "callback_url", "callback_attempts", "callback_state",  # 032
-                 "gpu_seconds", "cold_start_seconds")  # 034
+                 "gpu_seconds", "cold_start_seconds",  # 034
+                 "favorite")  # 033
 
 
 def _now() -> str:
@@ -86,6 +88,21 @@ class SqliteJobStore(TransitionMethods):
     def list_for_user(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]:
         with self._lock:
             rows = self._conn.execute(QUERIES["list_jobs_for_user"], (user_id, limit, offset)).fetchall()
+        return [_row_to_job(r) for r in rows]
+
+    def history(self, user_id: str, filters: HistoryFilter, limit: int = 20, offset: int = 0) -> list[Job]:
+        statuses = filters.status_values()
+        params = {
+            "user": user_id,
+            "statuses": None if statuses is None else json.dumps(statuses),
+            "style": filters.style,
+            "product": filters.product,
+            "favorite": None if filters.favorite is None else int(filters.favorite),
+            "limit": limit,
+            "offset": offset,
+        }
+        with self._lock:
+            rows = self._conn.execute(QUERIES["list_history"], params).fetchall()
         return [_row_to_job(r) for r in rows]
 
     def queue_position(self, job_id: str) -> int | None:
@@ -273,6 +290,25 @@ class SqliteJobStore(TransitionMethods):
     def record_gpu_usage(self, job_id: str, usage: GpuUsage) -> None:
         with self._lock:
             self._conn.execute(QUERIES["record_gpu_usage"], (usage.gpu_seconds, usage.cold_start_seconds, job_id))
+
+    def set_favorite(self, job_id: str, on: bool) -> Job:
+        with self._lock:
+            row = self._conn.execute(QUERIES["set_favorite"], (int(on), _now(), job_id)).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _row_to_job(row)
+
+    def delete_finished(self, job_id: str) -> None:
+        with self._lock:
+            deleted = self._conn.execute(
+                QUERIES["delete_finished_job"], (job_id, json.dumps(DELETABLE_STATUSES))
+            ).fetchone()
+            current = None if deleted else self._conn.execute(QUERIES["job_status"], (job_id,)).fetchone()
+        if deleted:
+            return
+        if current is None:
+            raise JobNotFound(job_id)
+        raise still_running(job_id, current["status"])
 
     def close(self) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from core.jobs.history import HistoryFilter
 from core.jobs.models import GpuUsage, Job, NewJob
 from core.jobs.quotas import QuotaLimits, QuotaUsage
 from core.ops.stats import JobStats
@@ -29,6 +30,19 @@ class JobStore(Protocol):
     def get(self, job_id: str) -> Job: ...
 
     def list_for_user(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Job]: ...
+
+    def history(self, user_id: str, filters: HistoryFilter, limit: int = 20, offset: int = 0) -> list[Job]:
+        """The user's jobs that pass `filters`, newest first."""
+        ...
+
+    def set_favorite(self, job_id: str, on: bool) -> Job:
+        """Mark or unmark the job as a favourite, whatever its status; JobNotFound when there is none."""
+        ...
+
+    def delete_finished(self, job_id: str) -> None:
+        """Delete the row of a finished job (completed, failed, canceled); JobNotReady while it
+        is pending or processing, JobNotFound when there is none. Its images are the caller's."""
+        ...
 
     def queue_position(self, job_id: str) -> int | None:
         """How many pending jobs (anyone's) were created before this one; None unless it is pending."""

@@ -16,6 +16,24 @@ SELECT status FROM generation_jobs WHERE id = %s;
 -- (user_id, limit, offset)
 SELECT * FROM generation_jobs WHERE user_id = %s ORDER BY created_at DESC, id LIMIT %s OFFSET %s;
 
+-- list_history --
+-- (user, statuses, style, product, favorite, limit, offset): a filter left NULL does not filter
+SELECT * FROM generation_jobs
+WHERE user_id = %(user)s
+  AND (%(statuses)s::text[] IS NULL OR status = ANY(%(statuses)s::text[]))
+  AND (%(style)s::text IS NULL OR style = %(style)s::text)
+  AND (%(product)s::text IS NULL OR product = %(product)s::text)
+  AND (%(favorite)s::boolean IS NULL OR favorite = %(favorite)s::boolean)
+ORDER BY created_at DESC, id LIMIT %(limit)s OFFSET %(offset)s;
+
+-- set_favorite --
+-- (on, job id): any status; the trigger from 015 only guards status changes
+UPDATE generation_jobs SET favorite = %s WHERE id = %s RETURNING *;
+
+-- delete_finished_job --
+-- (job id, the finished statuses): a pending or processing job's row stays
+DELETE FROM generation_jobs WHERE id = %s AND status = ANY(%s) RETURNING id;
+
 -- queue_position --
 -- the job's status and how many pending jobs are ahead of it (older, ties broken by id)
 SELECT me.status,

@@ -1,5 +1,6 @@
 -- The SQLite stores' statements (core/jobs/sqlite_store.py, core/auth/accounts.py), one
--- `-- name --` block each, read by core/jobs/queries.py. Parameters are `?`, in order.
+-- `-- name --` block each, read by core/jobs/queries.py. Parameters are `?`, in order, or
+-- `:name` where a statement repeats one.
 -- Times are UTC ISO-8601 text, so comparing the text compares the times.
 -- Built in code, not here: the job INSERT (its columns are the NewJob fields) and the
 -- transition UPDATE (its SET list is the TransitionWrite's).
@@ -13,6 +14,25 @@ SELECT status FROM generation_jobs WHERE id = ?;
 -- list_jobs_for_user --
 -- (user_id, limit, offset)
 SELECT * FROM generation_jobs WHERE user_id = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?;
+
+-- list_history --
+-- (:user, :statuses as a JSON array, :style, :product, :favorite as 0 or 1, :limit, :offset);
+-- a filter left NULL does not filter
+SELECT * FROM generation_jobs
+WHERE user_id = :user
+  AND (:statuses IS NULL OR status IN (SELECT value FROM json_each(:statuses)))
+  AND (:style IS NULL OR style = :style)
+  AND (:product IS NULL OR product = :product)
+  AND (:favorite IS NULL OR favorite = :favorite)
+ORDER BY created_at DESC, id LIMIT :limit OFFSET :offset;
+
+-- set_favorite --
+-- (0 or 1, now, job id): any status; the status trigger only guards status changes
+UPDATE generation_jobs SET favorite = ?, updated_at = ? WHERE id = ? RETURNING *;
+
+-- delete_finished_job --
+-- (job id, the finished statuses as a JSON array): a pending or processing job's row stays
+DELETE FROM generation_jobs WHERE id = ? AND status IN (SELECT value FROM json_each(?)) RETURNING id;
 
 -- queue_position --
 -- the job's status and how many pending jobs are ahead of it (older, ties broken by id)
@@ -85,6 +105,10 @@ ALTER TABLE generation_jobs ADD COLUMN runner TEXT;
 
 -- add_column_upload_failures --
 ALTER TABLE generation_jobs ADD COLUMN upload_failures INTEGER NOT NULL DEFAULT 0;
+
+-- add_column_favorite --
+-- Postgres: 033_job_favorites.sql
+ALTER TABLE generation_jobs ADD COLUMN favorite INTEGER NOT NULL DEFAULT 0 CHECK (favorite IN (0, 1));
 
 -- record_progress --
 -- (step, total, now, job id)

@@ -1,5 +1,5 @@
 -- TenkaiGen's SQLite database: the embedded twin of the Postgres migrations beside it
--- (015, 031, 032 and 034 for the jobs table, 020 for the local accounts). Every store opening the file
+-- (015, 031, 032, 033 and 034 for the jobs table, 020 for the local accounts). Every store opening the file
 -- runs it, so each statement is safe to run again; columns added since a file was created are
 -- added by the store (`add_column_*` in queries/sqlite.sql).
 -- Timestamps are UTC ISO-8601 text; parsed_prompt is JSON text.
@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS generation_jobs (
     progress_total      INTEGER,
     gpu_seconds         REAL    CHECK (gpu_seconds IS NULL OR gpu_seconds >= 0),
     cold_start_seconds  REAL    CHECK (cold_start_seconds IS NULL OR cold_start_seconds >= 0),
+    favorite            INTEGER NOT NULL DEFAULT 0 CHECK (favorite IN (0, 1)),
     created_at          TEXT    NOT NULL,
     started_at          TEXT,
     completed_at        TEXT,

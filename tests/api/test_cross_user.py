@@ -70,7 +70,7 @@ def world(tmp_path_factory) -> Iterator[World]:
 def assert_alice_job_untouched(world: World) -> None:
     service = world.client.app.state.services.generation
     job = service.jobs.get(world.alice_job)
-    assert (job.user_id, job.status) == ("alice", JobStatus.COMPLETED)
+    assert (job.user_id, job.status, job.favorite) == ("alice", JobStatus.COMPLETED, False)
     assert service.history("bob") == []
     assert [j.id for j in service.history("alice")] == [world.alice_job]
 
@@ -87,7 +87,12 @@ HTTP_CASES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/generate/{job_id}/cancel"): {},
     ("POST", "/api/generate/{job_id}/print-file"): {},
     ("POST", "/api/generate/{job_id}/vector"): {},
+    ("PUT", "/api/generate/{job_id}/favorite"): {"json": {"favorite": False}},
+    ("DELETE", "/api/generate/{job_id}"): {},
 }
+# routes that would change alice's job if she called them: her own call is not made here
+# (tests/api/test_history_api.py has the owner deleting her job)
+DESTRUCTIVE = {("DELETE", "/api/generate/{job_id}")}
 
 
 # routes with a path parameter that is not a job: (method, path) -> what the parameter is
@@ -119,7 +124,8 @@ def test_bob_asking_any_route_for_alices_job_gets_the_unknown_job_answer(world, 
     assert_reveals_nothing(answer.text)
     assert_alice_job_untouched(world)
     # alice is not told "not found" (it is the owner check that refused bob; a finished job cannot be canceled)
-    assert client.request(method, path.format(job_id=world.alice_job), headers=ALICE).status_code != 404
+    if (method, path) not in DESTRUCTIVE:
+        assert client.request(method, path.format(job_id=world.alice_job), headers=ALICE).status_code != 404
 
 
 # --- the studio -----------------------------------------------------------------------------------
@@ -133,6 +139,9 @@ def shown(job_id: str, request: gr.Request) -> ShownJobs:
     return ShownJobs(owner=request.username, ids=(job_id,), current=job_id)
 
 
+# the History filters as the tab starts: any status, style and product; canceled and failed folded
+NO_FILTERS = ("any", "", "", False, False)
+
 # every studio event that takes a job id: handler name -> how to call it with (job id, request)
 StudioCall = Callable[[Any, str, gr.Request], Any]
 STUDIO_CASES: dict[str, StudioCall] = {
@@ -142,7 +151,11 @@ STUDIO_CASES: dict[str, StudioCall] = {
     "cancel_jobs": lambda h, job_id, request: h.cancel_jobs(shown(job_id, request), request),
     "reuse_settings": lambda h, job_id, request: h.reuse_settings(shown(job_id, request), None, request),
     "show_from_grid": lambda h, job_id, request: h.show_from_grid(shown(job_id, request), select(0), request),
-    "restore": lambda h, job_id, request: h.restore([job_id], None, None, select(0), request),
+    "restore": lambda h, job_id, request: h.restore(job_id, None, None, request),
+    "pick": lambda h, job_id, request: h.pick([job_id], select(0), request),
+    "toggle_favorite": lambda h, job_id, request: h.toggle_favorite(job_id, 0, *NO_FILTERS, request),
+    "ask_delete": lambda h, job_id, request: h.ask_delete(job_id, request),
+    "delete": lambda h, job_id, request: h.delete(job_id, 0, *NO_FILTERS, request),
     "reset": lambda h, job_id, request: h.reset(shown(job_id, request), request),
     "make_print_file": lambda h, job_id, request: h.make_print_file(shown(job_id, request), request),
     "make_svg": lambda h, job_id, request: h.make_svg(shown(job_id, request), 4, request),

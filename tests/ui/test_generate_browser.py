@@ -81,6 +81,7 @@ def test_a_restored_job_then_a_pasted_idea_generates_the_new_idea(desk: StudioPa
     generate_one(ui, studio)
     ui.open_tab("history")
     ui.page.locator("#history-gallery .thumbnail-item").first.click()
+    ui.click("history-open")
     expect(ui.tab_button("generate")).to_have_attribute("aria-selected", "true")
     expect(ui.brief_field("prompt")).to_have_value(re.compile("owl"))
     paste_over(ui, WHALE)

@@ -35,3 +35,7 @@ def test_a_running_job_or_none_offers_no_actions():
     assert actions_for(job(JobStatus.PROCESSING)) == JobActions()
     assert actions_for(job(JobStatus.PENDING)) == JobActions()
     assert actions_for(None) == JobActions(variation=False, reuse=False, retry=False)
+
+
+def test_a_caption_without_a_clip_keeps_the_whole_prompt(catalog):
+    assert caption(catalog, job(JobStatus.COMPLETED, prompt="x" * 80), clip=None).endswith(" — " + "x" * 80)

@@ -106,6 +106,7 @@ def test_history_lists_the_users_jobs_and_restores_one(studio_page: StudioPage, 
     expect(ui.page.locator("#history-page")).to_contain_text("Page 1")
     ui.screenshot("history-tab.png")
     items.nth(1).click()  # newest first: the lighthouse is second
+    ui.click("history-open")
 
     expect(ui.tab_button("generate")).to_have_attribute("aria-selected", "true")
     expect(ui.prompt).to_have_value("a lighthouse at dusk")
@@ -124,6 +125,7 @@ def test_history_pages_through_older_jobs(studio_page: StudioPage, studio: Runni
     total = len(jobs.list_for_user(user, limit=1000))
     ui = studio_page
     ui.open_tab("history")
+    ui.page.locator("#history-show-folded input").check()  # canceled jobs are folded away by default
     items = ui.page.locator("#history-gallery .thumbnail-item")
     expect(items).to_have_count(PAGE_SIZE)
     expect(ui.page.locator("#history-previous")).to_be_disabled()
@@ -155,6 +157,8 @@ def test_the_admin_tab_totals_match_the_database(page: Page, studio: RunningStud
     expect(ui.figure("in-flight")).to_have_text(str(month.in_flight))
     expect(ui.figure("objects")).to_have_text(str(studio.objects.usage().objects))
     expect(ui.page.locator("#admin-failures")).to_contain_text("worker timed out")
+    expect(ui.page.locator("#admin-no-failures")).to_be_hidden()
+    expect(ui.page.locator("#admin-per-day-note")).to_contain_text("canceled or in flight")
     # the chart has redrawn for 30 days once its first day is on the axis
     first_day = month.jobs_per_day[0].day.isoformat()
     expect(ui.page.locator("#admin-per-day")).to_contain_text(first_day)
