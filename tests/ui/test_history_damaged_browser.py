@@ -38,6 +38,7 @@ def test_history_loads_with_a_damaged_image_and_shows_that_job_as_unreadable(pag
         expect(ui.page.locator(".toast-body")).to_have_count(0)
         expect(ui.page.locator("#history-gallery img[src*='unreadable-']")).to_have_count(1)
         items.first.click()  # newest first: the damaged one
+        ui.click("history-open")
         expect(ui.tab_button("generate")).to_have_attribute("aria-selected", "true")
         expect(ui.prompt).to_have_value("a damaged fox")
         expect(ui.design).to_have_attribute("src", re.compile(f"unreadable-{damaged.id}"))
