@@ -52,6 +52,7 @@ from core.jobs.text import clean_text
 from core.mockups import render_mockup
 from core.ops import metrics
 from core.parsing import ParsedPrompt, PromptParser
+from core.printing.processors import LocalPrintProcessor, PrintProcessor
 from core.printing.stored import StoredPrintFile, store_print_file
 from core.storage import ObjectStore
 from core.logsafe import safe
@@ -102,6 +103,7 @@ class GenerationService:
         policy: PromptPolicy | None = None,
         callbacks: CallbackDispatcher | None = None,
         uploads: DirectUploads = DirectUploads(),
+        printing: PrintProcessor | None = None,
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -117,6 +119,8 @@ class GenerationService:
         self.runner = in_process_runner(uuid.uuid4().hex[:16])
         self.results = OutcomeApplier(jobs, objects, uploads)
         self.callbacks = callbacks
+        # who cuts out and upscales print files: this process, or the GPU worker (core.printing)
+        self.printing = printing or LocalPrintProcessor()
 
     # --- parsing -----------------------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
@@ -459,7 +463,7 @@ class GenerationService:
         job = self.owned_job(user_id, job_id)
         if job.status is not JobStatus.COMPLETED or not job.storage_key:
             raise JobNotReady(f"job {job.id} is {job.status.value}: a print file needs a completed job")
-        return store_print_file(self.objects, job, self.catalog.product(job.product))
+        return store_print_file(self.objects, job, self.catalog.product(job.product), processor=self.printing)
 
     def mockup_png(self, user_id: str, job_id: str, size: int = 640) -> bytes:
         """The caller's completed design on its product (core.mockups), as a size×size PNG."""
