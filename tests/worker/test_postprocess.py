@@ -161,3 +161,23 @@ def test_postprocess_fetches_an_image_url_and_puts_the_result_to_the_upload_url(
     result = PostprocessResult.model_validate(answer.json())
     assert result.image_base64 is None and result.image is not None and result.image.bytes == len(stored["print.png"])
     assert opened(stored["print.png"]).size == (50, 62)
+
+
+# --- the benchmark ---------------------------------------------------------------------------------
+def test_the_full_size_bench_upscaler_has_real_esrgan_x4plus_parameter_count():
+    from bench.bench_postprocess import REALESRGAN_X4PLUS
+    from tests.worker.tiny_print_models import tiny_rrdbnet_state_dict
+
+    sizes = {key: value for key, value in REALESRGAN_X4PLUS.items() if key != "scale"}
+    state = tiny_rrdbnet_state_dict(REALESRGAN_X4PLUS["scale"], **sizes)
+    assert round(sum(tensor.numel() for tensor in state.values()) / 1e6, 1) == 16.7  # RealESRGAN_x4plus.pth
+
+
+@pytest.mark.slow
+def test_the_tiny_bench_run_times_cutout_and_upscale_to_the_print_size():
+    from bench.bench_postprocess import parse_args, run
+
+    report = run(parse_args(["--tiny", "--runs", "1"]))
+    assert (report["device"], report["print"]) == ("cpu", "180x225")
+    assert {"cutout_s", "upscale_s", "png_encode_s"} == set(report["stages_mean_s"])
+    assert report["made_by"] == "worker: stand-in matting cutout, tiny ESRGAN ×4 upscale"
