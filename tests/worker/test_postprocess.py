@@ -181,3 +181,35 @@ def test_the_tiny_bench_run_times_cutout_and_upscale_to_the_print_size():
     assert (report["device"], report["print"]) == ("cpu", "180x225")
     assert {"cutout_s", "upscale_s", "png_encode_s"} == set(report["stages_mean_s"])
     assert report["made_by"] == "worker: stand-in matting cutout, tiny ESRGAN ×4 upscale"
+
+
+# --- on Modal: the dispatch front waits for the print-model class -----------------------------------
+@pytest.mark.slow
+def test_the_modal_front_hands_a_signed_postprocess_request_to_the_print_class_and_answers_its_result(
+    engine, webhook_secret
+):
+    from modal_app.dispatch_front import InMemoryJobCalls, WorkerProfile, create_dispatch_app
+    from modal_app.postprocess_job import answer_postprocess
+
+    calls: list[str] = []
+
+    def print_class(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # PrintPostprocessor.postprocess.remote
+        calls.append(payload["job_id"])
+        return answer_postprocess(PrintModels.loaded(engine), payload)
+
+    def front(postprocess: Any) -> LiveServer:
+        return LiveServer(create_dispatch_app(
+            webhook_secret, spawn=lambda _: "call", cancel=lambda _: None, calls=InMemoryJobCalls(),
+            profile=WorkerProfile(model="qwen-image", steps=8, lightning=8), postprocess=postprocess,
+        ))
+
+    signed = SignedRequestAuth(webhook_secret)
+    body = postprocess_body(operations=["upscale"])
+    with front(print_class) as server:
+        answer = httpx.post(server.url + "/postprocess", json=body, auth=signed, timeout=60)
+        unsigned = httpx.post(server.url + "/postprocess", json=body, timeout=10)
+    with front(None) as server:
+        unserved = httpx.post(server.url + "/postprocess", json=body, auth=signed, timeout=10)
+    assert answer.status_code == 200 and calls == [body["job_id"]]
+    assert opened(base64.b64decode(answer.json()["image_base64"])).size == (50, 62)
+    assert unsigned.status_code == 401 and unserved.status_code == 503
