@@ -67,6 +67,7 @@ def build_services(settings: Settings) -> Services:
         policy=load_policy(settings.policy_file),
         callbacks=callbacks,
         uploads=DirectUploads(enabled=settings.direct_upload == "auto", expires_s=settings.upload_url_expires_s),
+        printing=backends.print_processor_from_settings(settings, secret),
     )
     recovery = JobRecovery(
         generation,

@@ -33,6 +33,8 @@ from core.jobs.sqlite_store import SqliteJobStore
 from core.parsing import LocalPromptParser, PromptParser
 from core.parsing.cache import BriefCache
 from core.parsing.gemini import GeminiPromptParser
+from core.printing.processors import LocalPrintProcessor, PrintProcessor
+from core.printing.remote import RemotePostprocessor
 from core.settings import Settings
 from core.worker_contract.engine import ImageEngine
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, make_s3_client
@@ -122,6 +124,15 @@ def generator_from_settings(
             raise ValueError("TENKAIGEN_MODEL_PATH is set but no in-process engine was wired")
         return LocalDiffusersGenerator(local_engine(settings))
     return DraftGenerator({s.id: s.palette for s in catalog.styles.values()})
+
+
+def print_processor_from_settings(settings: Settings, webhook_secret: str) -> PrintProcessor:
+    """The GPU worker's print models when MODAL_GENERATE_ENDPOINT is set and TENKAIGEN_GPU_PRINT
+    is `auto` (the local path stands in whenever they fail), else the local flood fill and Lanczos."""
+    if settings.modal_generate_endpoint and settings.gpu_print == "auto":
+        return RemotePostprocessor(settings.modal_generate_endpoint, webhook_secret,
+                                   backoff=exponential_backoff(settings.dispatch_backoff_s))
+    return LocalPrintProcessor()
 
 
 def catalog_from_settings(settings: Settings) -> Catalog:

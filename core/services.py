@@ -43,8 +43,9 @@ class Services:
         return self.settings.generation_steps
 
     def close(self) -> None:
-        """Release every backend (generator, callback senders, accounts, jobs database), in that order."""
+        """Release every backend (generator, print processor, callback senders, accounts, jobs database), in that order."""
         self.generation.generator.close()
+        self.generation.printing.close()
         if self.generation.callbacks is not None:
             self.generation.callbacks.close()
         self.accounts.close()

@@ -65,6 +65,7 @@ class DeploySettings:
     lightning: Literal[4, 8] | None = 8
     nunchaku_wheel: str = ""
     gpu: str = "H100"
+    print_gpu: str = "L4"  # the print models (BiRefNet, Real-ESRGAN) need ~4 GB, not an H100
     max_containers: int = 4  # the cost ceiling: at most this many GPUs at once
     min_containers: int = 0  # >0 keeps GPUs warm (working hours), at their idle cost
     scaledown_window_s: int = 120  # idle GPU kept this long for the designer's next prompt
@@ -121,6 +122,7 @@ class DeploySettings:
             lightning=lightning,  # type: ignore[arg-type]
             nunchaku_wheel=environ.get("TENKAIGEN_NUNCHAKU_WHEEL", "").strip(),
             gpu=environ.get("TENKAIGEN_MODAL_GPU", "").strip() or cls.gpu,
+            print_gpu=environ.get("TENKAIGEN_MODAL_PRINT_GPU", "").strip() or cls.print_gpu,
             max_containers=_int(environ, "TENKAIGEN_MODAL_MAX_CONTAINERS", cls.max_containers, 1, 100),
             min_containers=_int(environ, "TENKAIGEN_MODAL_MIN_CONTAINERS", cls.min_containers, 0, 100),
             scaledown_window_s=_int(environ, "TENKAIGEN_MODAL_SCALEDOWN_S", cls.scaledown_window_s, 2, 3600),
@@ -152,6 +154,7 @@ class DeploySettings:
             "TENKAIGEN_LIGHTNING": str(self.lightning) if self.lightning else "off",
             "TENKAIGEN_NUNCHAKU_WHEEL": self.nunchaku_wheel,
             "TENKAIGEN_MODAL_GPU": self.gpu,
+            "TENKAIGEN_MODAL_PRINT_GPU": self.print_gpu,
             "TENKAIGEN_MODAL_MAX_CONTAINERS": str(self.max_containers),
             "TENKAIGEN_MODAL_MIN_CONTAINERS": str(self.min_containers),
             "TENKAIGEN_MODAL_SCALEDOWN_S": str(self.scaledown_window_s),

@@ -6,6 +6,7 @@ the job to the GPU class with `spawn` and answers 202 at once, whether or not a 
 Modal's input queue holds the job while a container starts, and its backlog is what makes
 Modal start more GPU containers (up to the deployment's ceiling). `POST /cancel` finds the
 job's call and cancels it. `GET /health` says what a job runs with (model, steps, Lightning).
+`POST /postprocess` (signed) waits for the print-model GPU class to cut out and upscale a design.
 
 Modal is injected: `spawn(payload) -> call id`, `cancel(call id)` and a `JobCalls` store are
 `FunctionCall`s and a `modal.Dict` in `qwen_generator.py`, plain callables and a dict in tests.
@@ -20,9 +21,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from core.worker_contract.messages import CancelAnswer, CancelRequest, DispatchAccepted, DispatchRequest, WorkerHealth
+from core.worker_contract.messages import (
+    CancelAnswer,
+    CancelRequest,
+    DispatchAccepted,
+    DispatchRequest,
+    PostprocessRequest,
+    PostprocessResult,
+    WorkerHealth,
+)
 from core.worker_contract.webhooks import is_placeholder_secret
 from modal_app.worker_app import read_signed, resolve_webhook, signed_body_schema
 
@@ -32,6 +42,8 @@ Spawn = Callable[[dict[str, Any]], str]
 """Queue one job (the dispatch body, webhook resolved) on the GPU class; returns its call id."""
 CancelCall = Callable[[str], None]
 """Cancel a queued or running call by id."""
+Postprocess = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
+"""Run one post-processing request on the print-model GPU class and wait: (HTTP status, JSON body)."""
 
 CLAIMED = ""  # the value of a claimed job id whose call is not spawned yet
 
@@ -99,8 +111,10 @@ def create_dispatch_app(
     calls: JobCalls,
     profile: WorkerProfile,
     allowed_webhook_url: str | None = None,
+    postprocess: Postprocess | None = None,
 ) -> FastAPI:
-    """The front app; `allowed_webhook_url` is the only webhook jobs may name (see `create_worker_app`)."""
+    """The front app; `allowed_webhook_url` is the only webhook jobs may name (see `create_worker_app`);
+    `postprocess` serves `POST /postprocess` (503 without it)."""
     if is_placeholder_secret(secret):
         raise ValueError("the webhook secret is unset or a placeholder: set TENKAIGEN_WEBHOOK_SECRET to a whsec_ secret")
     app = FastAPI(title="TenkaiGen GPU worker (dispatch front)", version="0.1.0")
@@ -151,6 +165,23 @@ def create_dispatch_app(
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"could not cancel: {type(exc).__name__}") from exc
         log.info("job canceled job_id=%s call_id=%s", body.job_id, call_id)
         return CancelAnswer(job_id=body.job_id, status="canceling")
+
+    @app.post(
+        "/postprocess",
+        response_model=PostprocessResult,
+        openapi_extra=signed_body_schema(PostprocessRequest),
+    )
+    async def postprocess_design(request: Request) -> JSONResponse:
+        """Cut out and/or upscale a signed design on the print-model GPU class, and answer its result."""
+        body = await read_signed(request, secret, PostprocessRequest, what="postprocess request")
+        if postprocess is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "this worker serves no print models")
+        try:
+            code, answer = await run_in_threadpool(postprocess, body.model_dump(mode="json"))
+        except Exception as exc:
+            log.error("postprocess call failed job_id=%s error=%s", body.job_id, type(exc).__name__)
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"could not post-process: {type(exc).__name__}") from exc
+        return JSONResponse(answer, status_code=code)
 
     @app.get("/health", response_model=WorkerHealth)
     def health() -> WorkerHealth:

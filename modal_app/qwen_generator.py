@@ -3,6 +3,7 @@
 From the project's environment (`pip install -e '.[modal]'`, then `modal setup` once):
 
     modal run modal_app/qwen_generator.py::download_weights   # once: weights into the Volume
+    modal run modal_app/qwen_generator.py::download_print_weights  # once: BiRefNet + Real-ESRGAN
     modal run modal_app/qwen_generator.py --prompt "A dragon"  # smoke test, writes test_output.png
     modal deploy modal_app/qwen_generator.py                  # `web`'s URL is MODAL_GENERATE_ENDPOINT
 
@@ -10,7 +11,9 @@ Two parts. `web` is a light CPU app (no GPU, no torch): it checks each dispatch'
 claims the job id in the `tenkaigen-job-calls` Dict (a repeated dispatch runs once), spawns
 `QwenGenerator.run` and answers 202 at once, warm GPU or not; `POST /cancel` cancels the
 job's call. `QwenGenerator` takes one job per container, so Modal's queue backlog is what
-starts more GPUs, up to TENKAIGEN_MODAL_MAX_CONTAINERS. The secret `tenkaigen-secrets` carries
+starts more GPUs, up to TENKAIGEN_MODAL_MAX_CONTAINERS. `POST /postprocess` waits for
+`PrintPostprocessor.postprocess` (BiRefNet cutout, Real-ESRGAN upscale) on a small GPU of its
+own (TENKAIGEN_MODAL_PRINT_GPU, L4), so print files never queue behind generation. The secret `tenkaigen-secrets` carries
 TENKAIGEN_WEBHOOK_SECRET and TENKAIGEN_WEBHOOK_URL, the same values the app uses.
 
 Read when deploying (`TENKAIGEN_LIGHTNING=off modal deploy ...`) and baked into the image,
@@ -41,6 +44,9 @@ MINUTES = 60
 WEB_PACKAGES = ("fastapi==0.165.0", "pydantic==2.14.4", "httpx==0.28.1", "standardwebhooks==1.1.0")
 # Nunchaku publishes wheels for torch 2.7-2.9 only: its variant pins the newest of those.
 TORCH = "torch==2.9.1" if SETTINGS.nunchaku else "torch==2.13.0"
+TORCHVISION = "torchvision==0.24.1" if SETTINGS.nunchaku else "torchvision==0.28.0"
+# BiRefNet's own code (trust_remote_code) imports timm, kornia and einops; spandrel reads Real-ESRGAN
+PRINT_PACKAGES = (TORCHVISION, "spandrel==0.4.2", "einops==0.8.2", "timm==1.0.31", "kornia==0.9.0")
 
 front_image = (
     modal.Image.debian_slim(python_version="3.11")
@@ -63,6 +69,7 @@ image = (
         "kernels==0.17.2",  # FlashAttention-3 for Hopper from the Hub (diffusers' `_flash_3_hub`)
         "numpy==2.4.6",
         "pillow==12.3.0",
+        *PRINT_PACKAGES,
         *WEB_PACKAGES,
     )
     .env({"HF_HUB_CACHE": CACHE_DIR, "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"})
@@ -86,6 +93,8 @@ with image.imports():
     from modal_app.inference import QwenImageEngine
     from modal_app.lightning_lora import LIGHTNING_REPO, LIGHTNING_WEIGHTS
     from modal_app.nunchaku_transformer import NUNCHAKU_REPO, nunchaku_filename
+    from modal_app.postprocess import PostprocessConfig, PostprocessEngine, upscaler_file
+    from modal_app.postprocess_job import PrintModels, answer_postprocess
     from modal_app.spawned_job import run_spawned_job
     from modal_app.webhook_delivery import WebhookSender
 
@@ -118,6 +127,22 @@ def download_weights() -> str:
     hf_cache.commit()
     print(f"{MODEL_ID} is at commit {folder.name}: deploy with TENKAIGEN_MODEL_REVISION={folder.name} to pin it")
     return folder.name
+
+
+def print_config(allow_download: bool = False) -> PostprocessConfig:
+    return PostprocessConfig(cache_dir=Path(CACHE_DIR), allow_download=allow_download, device="cuda")
+
+
+@app.function(volumes={CACHE_DIR: hf_cache}, timeout=20 * MINUTES)
+def download_print_weights() -> None:
+    """Fetch BiRefNet (MIT, ~900 MB) and Real-ESRGAN x4plus (BSD-3, 67 MB) into the Volume."""
+    from huggingface_hub import snapshot_download
+
+    config = print_config(allow_download=True)
+    folder = snapshot_download(config.segmenter, cache_dir=CACHE_DIR)
+    weights = upscaler_file(config)
+    hf_cache.commit()
+    print(f"matting model at {folder}, upscaler at {weights}")
 
 
 # One job per container (no @modal.concurrent): the queue's backlog is what scales the GPUs.
@@ -169,6 +194,28 @@ class QwenGenerator:
         self.sender.close()
 
 
+# The print models on a small GPU of their own: a print file never waits behind a generation job,
+# and a cold start loads ~1 GB, not 58. Each container takes a few requests at once (the models
+# take turns, their memory is small).
+@app.cls(
+    gpu=SETTINGS.print_gpu,
+    volumes={CACHE_DIR: hf_cache},
+    scaledown_window=SETTINGS.scaledown_window_s,
+    max_containers=SETTINGS.max_containers,
+    timeout=5 * MINUTES,
+)
+@modal.concurrent(max_inputs=4)
+class PrintPostprocessor:
+    @modal.enter()
+    def load(self) -> None:
+        self.models = PrintModels.loaded(PostprocessEngine.from_config(print_config()))
+
+    @modal.method()
+    def postprocess(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One signed-and-checked post-processing request (the front checked it): (HTTP status, body)."""
+        return answer_postprocess(self.models, payload)
+
+
 class DictJobCalls:
     """The front's JobCalls over a `modal.Dict` (put-if-absent is `skip_if_exists`)."""
 
@@ -198,6 +245,11 @@ def cancel_call(call_id: str) -> None:
     modal.FunctionCall.from_id(call_id).cancel()
 
 
+def postprocess_call(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    code, body = PrintPostprocessor().postprocess.remote(payload)
+    return code, body
+
+
 @app.function(image=front_image, secrets=[secrets], scaledown_window=5 * MINUTES, timeout=60)
 @modal.concurrent(max_inputs=100)  # each request is a signature check and a spawn
 @modal.asgi_app()
@@ -218,6 +270,7 @@ def web():  # noqa: ANN201 (Modal inspects the returned ASGI app)
                     "attention": SETTINGS.attention, "model_revision": SETTINGS.model_revision},
         ),
         allowed_webhook_url=os.environ["TENKAIGEN_WEBHOOK_URL"],
+        postprocess=postprocess_call,
     )
 
 

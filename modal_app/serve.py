@@ -3,7 +3,9 @@
 Serves the same worker app as the Modal deployment under uvicorn. The webhook secret comes
 from TENKAIGEN_WEBHOOK_SECRET (the app's), and TENKAIGEN_WEBHOOK_URL, when set, is the only
 webhook the worker posts to. The model loads in the background: `GET /health` answers
-`"model_loaded": false` until it is ready, and jobs queue behind the load.
+`"model_loaded": false` until it is ready, and jobs queue behind the load. `POST /postprocess`
+loads the print models (BiRefNet, Real-ESRGAN) at its first request; without their weights it
+answers 503 naming what to fetch, and the app makes its print files locally.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from core.worker_contract.messages import MAX_SIDE, MIN_SIDE
 from modal_app.deployment import ATTENTION_CHOICES
 from modal_app.engine_config import DEFAULT_MODEL, EngineConfig
 from modal_app.inference import QwenImageEngine
+from modal_app.postprocess import DEFAULT_SEGMENTER, DEFAULT_UPSCALER_URL, PostprocessConfig, PostprocessEngine
+from modal_app.postprocess_job import PrintModels
 from modal_app.worker_app import create_worker_app
 
 log = logging.getLogger("tenkaigen.worker")
@@ -50,6 +54,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help=f"smallest width/height accepted (default {MIN_SIDE})")
     parser.add_argument("--max-side", type=int, default=MAX_SIDE,
                         help=f"largest width/height accepted (default {MAX_SIDE})")
+    parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER,
+                        help=f"matting model for print cutouts: Hub id or folder (default {DEFAULT_SEGMENTER})")
+    parser.add_argument("--upscaler", default=DEFAULT_UPSCALER_URL,
+                        help="super-resolution weights for print upscales: a .pth/.safetensors file, or a URL "
+                             "fetched into the cache folder when downloads are allowed (default Real-ESRGAN x4plus)")
+    parser.add_argument("--no-print-models", action="store_true", help="serve no POST /postprocess (503)")
     parser.add_argument("--max-queue", type=int, default=16, help="jobs held beyond the running one (default 16)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
@@ -74,6 +84,15 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
     )
 
 
+def print_models(args: argparse.Namespace) -> PrintModels | None:
+    """The print models, loaded at the first `POST /postprocess` (None with --no-print-models)."""
+    if args.no_print_models:
+        return None
+    config = PostprocessConfig(segmenter=args.segmenter, upscaler=args.upscaler, cache_dir=args.cache_dir,
+                               allow_download=args.allow_download)
+    return PrintModels(lambda: PostprocessEngine.from_config(config))
+
+
 def build_app(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> FastAPI:
     """The worker app for these arguments; SystemExit with the reason when the secret is missing."""
     try:
@@ -82,6 +101,7 @@ def build_app(args: argparse.Namespace, environ: Mapping[str, str] = os.environ)
             environ.get("TENKAIGEN_WEBHOOK_SECRET", ""),
             allowed_webhook_url=environ.get("TENKAIGEN_WEBHOOK_URL") or None,
             max_queue=args.max_queue,
+            print_models=print_models(args),
         )
     except ValueError as exc:
         raise SystemExit(f"cannot start the worker: {exc}") from exc

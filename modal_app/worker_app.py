@@ -1,4 +1,5 @@
-"""The GPU worker's HTTP app: `POST /generate` (202, result by signed webhook) and `GET /health`.
+"""The GPU worker's HTTP app: `POST /generate` (202, result by signed webhook), `POST /postprocess`
+(a design made print-ready, answered synchronously) and `GET /health`.
 
 The self-hosted worker (`python -m modal_app.serve`, and the tests under uvicorn): its own
 bounded queue and one job at a time. On Modal, `dispatch_front.py` answers these requests and
@@ -14,14 +15,23 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from core.worker_contract.engine import ImageEngine, InferenceRequest
-from core.worker_contract.messages import DispatchAccepted, DispatchRequest, WorkerHealth
+from core.worker_contract.messages import (
+    DispatchAccepted,
+    DispatchRequest,
+    PostprocessRequest,
+    PostprocessResult,
+    WorkerHealth,
+)
 from core.worker_contract.runner import QueueFull
 from core.worker_contract.webhooks import SignatureRejected, is_placeholder_secret, verify_signature
 from modal_app.engine_config import default_steps
 from modal_app.job_runner import GenerationWorker, WorkerJob
+from modal_app.postprocess_job import PrintModels, answer_postprocess
 from modal_app.uploads import DEFAULT_UPLOAD_BACKOFF_S, ResultUploader
 from modal_app.webhook_delivery import DEFAULT_BACKOFF_S, WebhookSender
 
@@ -91,12 +101,13 @@ def create_worker_app(
     webhook_timeout_s: float = 15.0,
     max_queue: int = 16,
     upload_backoff_s: Sequence[float] = DEFAULT_UPLOAD_BACKOFF_S,
+    print_models: PrintModels | None = None,
 ) -> FastAPI:
     """The worker app around a (possibly not yet loaded) engine.
 
     `allowed_webhook_url`, when set, is the only webhook the worker posts to (the app's own):
     a public worker must not sign results for any URL a caller names. Jobs without a
-    `webhook_url` go there too.
+    `webhook_url` go there too. `print_models` serve `POST /postprocess` (503 without them).
     """
     if is_placeholder_secret(secret):
         raise ValueError("the webhook secret is unset or a placeholder: set TENKAIGEN_WEBHOOK_SECRET to a whsec_ secret")
@@ -135,6 +146,22 @@ def create_worker_app(
         return DispatchAccepted(
             job_id=job.job_id, status="accepted" if accepted else "already accepted", queue_depth=worker.queue_depth
         )
+
+    @app.post(
+        "/postprocess",
+        response_model=PostprocessResult,
+        openapi_extra=signed_body_schema(PostprocessRequest),
+        responses={503: {"description": "this worker has no print models, or their weights are missing"}},
+    )
+    async def postprocess(request: Request) -> JSONResponse:
+        """Cut out and/or upscale a signed design to an exact size; the PNG inline, or PUT to `upload`."""
+        body = await read_signed(request, secret, PostprocessRequest, what="postprocess request")
+        if print_models is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "this worker serves no print models")
+        code, answer = await run_in_threadpool(
+            answer_postprocess, print_models, body.model_dump(mode="json"), uploader=uploader
+        )
+        return JSONResponse(answer, status_code=code)
 
     lightning = engine.describe().get("lightning")
 

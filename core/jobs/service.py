@@ -53,6 +53,7 @@ from core.jobs.text import clean_text
 from core.mockups import render_mockup
 from core.ops import metrics
 from core.parsing import ParsedPrompt, PromptParser
+from core.printing.processors import LocalPrintProcessor, PrintProcessor
 from core.printing.stored import StoredPrintFile, store_print_file
 from core.printing.stored_vectors import StoredVectorFile, store_vector_file
 from core.storage import ObjectStore, image_key
@@ -104,6 +105,7 @@ class GenerationService:
         policy: PromptPolicy | None = None,
         callbacks: CallbackDispatcher | None = None,
         uploads: DirectUploads = DirectUploads(),
+        printing: PrintProcessor | None = None,
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -119,6 +121,8 @@ class GenerationService:
         self.runner = in_process_runner(uuid.uuid4().hex[:16])
         self.results = OutcomeApplier(jobs, objects, uploads)
         self.callbacks = callbacks
+        # who cuts out and upscales print files: this process, or the GPU worker (core.printing)
+        self.printing = printing or LocalPrintProcessor()
 
     # --- parsing -----------------------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
@@ -495,7 +499,7 @@ class GenerationService:
         job = self.owned_job(user_id, job_id)
         if job.status is not JobStatus.COMPLETED or not job.storage_key:
             raise JobNotReady(f"job {job.id} is {job.status.value}: a print file needs a completed job")
-        return store_print_file(self.objects, job, self.catalog.product(job.product))
+        return store_print_file(self.objects, job, self.catalog.product(job.product), processor=self.printing)
 
     def vector_colors(self, user_id: str, job_id: str) -> int:
         """The colours a vector export of the caller's job starts from: its style's."""

@@ -17,7 +17,7 @@ from PIL import Image
 
 from core.catalog import Product
 from core.mockups.compositing import cover_fit
-from core.printing.printfiles import background_colour, fit_to_print_area, remove_background
+from core.printing.printfiles import background_colour, place_on_print_area, remove_background
 
 # a cutout that keeps less than this share of the design took the subject away with the
 # background (a design of one flat colour): the design is shown whole instead
@@ -40,7 +40,7 @@ def printed_design(design: Image.Image, product: Product, size: tuple[int, int])
     if laid.size == size:
         return laid
     pad = (0, 0, 0, 0) if laid.mode == "RGBA" else tuple(int(c) for c in background_colour(np.asarray(laid)))
-    return fit_to_print_area(laid, size, "contain", pad)  # already inside: only padded
+    return place_on_print_area(laid, size, "contain", pad)  # already inside: only padded
 
 
 def _keeps_a_subject(cutout: Image.Image) -> bool:

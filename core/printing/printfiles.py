@@ -7,11 +7,14 @@
      inside the subject stay) become transparent. Pixels near the tolerance get partial alpha,
      and the alpha is feathered inward by FEATHER_PX so edges are soft without a halo. Designs
      without a plain background (less than MIN_PLAIN_BORDER of the border near one colour) are
-     left opaque rather than cut apart. A segmentation model on the GPU worker can replace this.
-  2. Fit to the print area's pixel size (print_area_in x dpi) with Lanczos resampling:
-     `contain` pads (transparent, or the design's own border colour on opaque products such as
-     the mug wrap), `cover` fills edge to edge and crops the overflow evenly.
-  3. PNG with the DPI in its pHYs chunk and an sRGB ICC profile (what print shops expect).
+     left opaque rather than cut apart. The GPU worker's matting model replaces this where
+     one is configured (core.printing.processors, `PrintProcessor`).
+  2. Fit to the print area's pixel size (print_area_in x dpi): the processor scales the design
+     to its size on the print area (Lanczos here, Real-ESRGAN on the worker), then `contain`
+     pads (transparent, or the design's own border colour on opaque products such as the mug
+     wrap) and `cover` crops the overflow evenly, neither resampling again.
+  3. PNG with the DPI in its pHYs chunk, an sRGB ICC profile (what print shops expect) and
+     which path made it (`made_by`, a text chunk).
 """
 
 from __future__ import annotations
@@ -19,17 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
 
 from core.catalog import Product
 from core.imaging.png import encode_png, srgb_profile
 from core.imaging.png_check import load_png
+from core.printing.processors import LocalPrintProcessor, PrintProcessor
 
 BACKGROUND_TOLERANCE = 48.0  # RGB distance still counted as background
 SOFT_EDGE = 24.0  # the last part of the tolerance becomes partial alpha
 FEATHER_PX = 1.5  # Gaussian radius of the inward edge feather, at generation size
 MIN_PLAIN_BORDER = 0.6  # share of border pixels that must be near the background colour
 PNG_COMPRESS_LEVEL = 6
+MADE_BY_CHUNK = "tenkaigen:made-by"  # the PNG text chunk naming what made the file
+LOCAL_PROCESSOR = LocalPrintProcessor()
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class PrintFile:
     height: int
     dpi: int
     background_removed: bool
+    made_by: str = "local"
 
 
 def _border(pixels: np.ndarray) -> np.ndarray:
@@ -93,23 +100,45 @@ def remove_background(image: Image.Image) -> Image.Image | None:
     return result
 
 
-def fit_to_print_area(image: Image.Image, size: tuple[int, int], fit: str, pad: tuple[int, ...]) -> Image.Image:
+def size_on_print_area(design: tuple[int, int], area: tuple[int, int], fit: str) -> tuple[int, int]:
+    """The design's size scaled to the print area: inside it (`contain`, as ImageOps.contain) or
+    covering it (`cover`); the area itself when the aspects match."""
+    (width, height), (area_width, area_height) = design, area
+    if width * area_height == height * area_width:
+        return area
+    if (width / height > area_width / area_height) == (fit == "contain"):
+        return area_width, round(height / width * area_width)
+    return round(width / height * area_height), area_height
+
+
+def place_on_print_area(image: Image.Image, area: tuple[int, int], fit: str, pad: tuple[int, ...]) -> Image.Image:
+    """The scaled design centred on the print area, padded (`contain`) or cropped (`cover`), not resampled."""
+    if image.size == area:
+        return image
     if fit == "cover":
-        return ImageOps.fit(image, size, method=Image.Resampling.LANCZOS)
-    return ImageOps.pad(image, size, method=Image.Resampling.LANCZOS, color=pad)
+        left, top = (image.width - area[0]) // 2, (image.height - area[1]) // 2
+        return image.crop((left, top, left + area[0], top + area[1]))
+    canvas = Image.new(image.mode, area, pad)
+    canvas.paste(image, (round((area[0] - image.width) / 2), round((area[1] - image.height) / 2)))
+    return canvas
 
 
-def render_print_file(png: bytes, product: Product) -> PrintFile:
-    """The print-ready PNG of a generated design for `product`; InvalidRequest when the design
-    is not a whole, readable PNG within the pixel limits (core.imaging.png_check)."""
+def render_print_file(png: bytes, product: Product, processor: PrintProcessor = LOCAL_PROCESSOR,
+                      job_id: str = "") -> PrintFile:
+    """The print-ready PNG of a generated design for `product`, cut out and scaled by `processor`;
+    InvalidRequest when the design is not a whole, readable PNG within the pixel limits
+    (core.imaging.png_check)."""
     with load_png(png) as opened:
         design = opened.convert("RGB")
-    cutout = remove_background(design) if product.transparent_background else None
-    if cutout is not None:
-        source, pad = cutout, (0, 0, 0, 0)
-    else:
-        source, pad = design, tuple(int(c) for c in background_colour(np.asarray(design)))
     width, height = product.print_size_px
-    fitted = fit_to_print_area(source, (width, height), product.print_fit, pad)
-    encoded = encode_png(fitted, compress_level=PNG_COMPRESS_LEVEL, dpi=product.dpi, icc_profile=srgb_profile())
-    return PrintFile(encoded, width, height, product.dpi, background_removed=cutout is not None)
+    scaled = size_on_print_area(design.size, (width, height), product.print_fit)
+    prepared = processor.prepare(design, cutout=product.transparent_background, size=scaled, job_id=job_id)
+    if prepared.background_removed:
+        source, pad = prepared.image.convert("RGBA"), (0, 0, 0, 0)
+    else:
+        source, pad = prepared.image.convert("RGB"), tuple(int(c) for c in background_colour(np.asarray(design)))
+    fitted = place_on_print_area(source, (width, height), product.print_fit, pad)
+    encoded = encode_png(fitted, compress_level=PNG_COMPRESS_LEVEL, dpi=product.dpi, icc_profile=srgb_profile(),
+                         text={MADE_BY_CHUNK: prepared.made_by})
+    return PrintFile(encoded, width, height, product.dpi, background_removed=prepared.background_removed,
+                     made_by=prepared.made_by)

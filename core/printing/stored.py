@@ -22,7 +22,8 @@ from PIL import Image
 from core.catalog import Product
 from core.errors import InvalidRequest, QuotaExceeded, StorageError
 from core.jobs import Job
-from core.printing.printfiles import render_print_file
+from core.printing.printfiles import LOCAL_PROCESSOR, MADE_BY_CHUNK, render_print_file
+from core.printing.processors import PrintProcessor
 from core.storage import ObjectStore, image_key
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,15 @@ class StoredPrintFile:
     dpi: int
     background_removed: bool
     preflight: list[PreflightCheck] = field(default_factory=list)
+    # which path made the file: "local: flood-fill cutout, Lanczos upscale", "worker: BiRefNet cutout, ..."
     made_by: str = "local"
     download_name: str = ""
 
 
-def store_print_file(objects: ObjectStore, job: Job, product: Product, slots: RenderSlots = RENDER_SLOTS) -> StoredPrintFile:
-    """The job's print file: the stored one when it fits the product, else rendered and stored.
+def store_print_file(objects: ObjectStore, job: Job, product: Product, slots: RenderSlots = RENDER_SLOTS,
+                     processor: PrintProcessor = LOCAL_PROCESSOR) -> StoredPrintFile:
+    """The job's print file: the stored one when it fits the product, else rendered (by
+    `processor`: this process, or the GPU worker) and stored.
 
     InvalidRequest when the job's stored image cannot be read as a PNG, PrintRendersBusy when
     this process is already rendering its limit, StorageError when the image cannot be fetched
@@ -94,17 +98,18 @@ def store_print_file(objects: ObjectStore, job: Job, product: Product, slots: Re
         return stored
     with slots.hold():
         try:
-            print_file = render_print_file(objects.get(job.storage_key), product)
+            print_file = render_print_file(objects.get(job.storage_key), product, processor, job_id=job.id)
         except InvalidRequest as exc:
             raise InvalidRequest(f"the stored image of job {job.id} cannot be printed: {exc}") from exc
         objects.put_png(key, print_file.png)
     log.info(
-        "print file stored job_id=%s key=%s size=%dx%d dpi=%d background_removed=%s",
+        "print file stored job_id=%s key=%s size=%dx%d dpi=%d background_removed=%s made_by=%r",
         job.id, key, print_file.width, print_file.height, print_file.dpi, print_file.background_removed,
+        print_file.made_by,
     )
     return StoredPrintFile(
         key=key, url=objects.public_url(key), width=print_file.width, height=print_file.height,
-        dpi=print_file.dpi, background_removed=print_file.background_removed,
+        dpi=print_file.dpi, background_removed=print_file.background_removed, made_by=print_file.made_by,
         download_name=print_download_name(job, product),
     )
 
@@ -121,6 +126,7 @@ def _stored_print_file(objects: ObjectStore, key: str, product: Product, downloa
             return None
         with Image.open(io.BytesIO(objects.get(key))) as image:
             size, mode, dpi = image.size, image.mode, image.info.get("dpi", (0, 0))
+            made_by = str(image.info.get(MADE_BY_CHUNK, "local"))
     except (StorageError, OSError, ValueError) as exc:
         log.warning("stored print file unusable key=%s error=%s", key, exc)
         return None
@@ -128,4 +134,4 @@ def _stored_print_file(objects: ObjectStore, key: str, product: Product, downloa
         return None
     # the renderer writes RGBA exactly when it cut the background away
     return StoredPrintFile(key=key, url=objects.public_url(key), width=size[0], height=size[1], dpi=product.dpi,
-                           background_removed=mode == "RGBA", download_name=download_name)
+                           background_removed=mode == "RGBA", download_name=download_name, made_by=made_by)

@@ -163,3 +163,54 @@ class WebhookPayload(BaseModel):
             return base64.b64decode(self.image_base64, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise InvalidRequest("image_base64 is not valid base64") from exc
+
+
+# --- print post-processing (POST /postprocess) ----------------------------------------------
+# the worker's operations on a finished design, in the order it runs them
+POSTPROCESS_OPERATIONS = ("cutout", "upscale")
+# the design sent inline: a 2048² PNG is under 12 MB, its base64 a third more
+MAX_POSTPROCESS_BASE64_CHARS = 32 * 1024 * 1024
+
+
+class PostprocessRequest(BaseModel):
+    """The body of `POST /postprocess` (signed like a dispatch): a design made print-ready.
+
+    The image comes inline (`image_base64`) or from `image_url` (a URL the worker GETs). The
+    result is always `width` × `height`: `cutout` (a matting model's alpha) runs first, then
+    `upscale` (super-resolution, then Lanczos to the exact size). With `upload` the worker PUTs
+    the PNG there and answers its receipt; without, the PNG comes back in the answer.
+    """
+
+    job_id: str = Field(min_length=1, max_length=MAX_JOB_ID_CHARS, pattern=JOB_ID_PATTERN)
+    image_url: str | None = Field(None, min_length=8, max_length=MAX_UPLOAD_URL_CHARS, pattern=r"^https?://[^\s]+$")
+    image_base64: str | None = Field(None, min_length=1, max_length=MAX_POSTPROCESS_BASE64_CHARS)
+    operations: list[Literal["cutout", "upscale"]] = Field(min_length=1, max_length=len(POSTPROCESS_OPERATIONS))
+    width: int = Field(ge=1, le=SIDE_CEILING)
+    height: int = Field(ge=1, le=SIDE_CEILING)
+    upload: UploadTarget | None = None
+
+    @model_validator(mode="after")
+    def _one_image(self) -> PostprocessRequest:
+        if (self.image_url is None) == (self.image_base64 is None):
+            raise ValueError("give the image as image_url or image_base64, exactly one")
+        if len(set(self.operations)) != len(self.operations):
+            raise ValueError("operations must not repeat")
+        return self
+
+
+class PostprocessResult(BaseModel):
+    """The worker's answer to `POST /postprocess`: the PNG inline, or the receipt of its upload.
+
+    `made_by` names what made it ("worker: BiRefNet cutout, Real-ESRGAN ×4 upscale");
+    `alpha_coverage` is the share of opaque pixels after a cutout, for the caller's own check.
+    """
+
+    job_id: str
+    width: int
+    height: int
+    made_by: str
+    image_base64: str | None = None
+    image: UploadedImage | None = None
+    alpha_coverage: float | None = Field(None, ge=0, le=1)
+    timings: dict[str, float] = Field(default_factory=dict)
+    gpu_seconds: float | None = Field(None, ge=0, le=MAX_GPU_SECONDS)

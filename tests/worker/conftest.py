@@ -36,3 +36,11 @@ def receiver(webhook_secret: str) -> Iterator[WebhookReceiver]:
     with LiveServer(hooks.app()) as server:
         hooks.url = server.url + HOOK_PATH
         yield hooks
+
+
+@pytest.fixture(scope="session")
+def print_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny matting models and Real-ESRGAN state dicts, saved once per session."""
+    from tests.worker.tiny_print_models import save_print_models
+
+    return save_print_models(tmp_path_factory.mktemp("print-models"))
