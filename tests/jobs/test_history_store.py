@@ -11,22 +11,13 @@ import pytest
 from core.errors import JobNotFound, JobNotReady
 from core.jobs import HistoryFilter, JobStatus, JobStore, NewJob
 from core.jobs.sqlite_store import SqliteJobStore
-from tests.jobs.test_job_stores import job_in, move, new_job
+from tests.jobs.test_job_stores import job_in, new_job
 
 
 def made(store: JobStore, status: JobStatus, *, user: str = "alice", style: str = "anime",
          product: str = "t-shirt", prompt: str = "a fox") -> str:
-    job = store.create(NewJob(user_id=user, prompt=prompt, style=style, product=product, width=64, height=64))
-    path = {
-        JobStatus.PENDING: [],
-        JobStatus.PROCESSING: [JobStatus.PROCESSING],
-        JobStatus.COMPLETED: [JobStatus.PROCESSING, JobStatus.COMPLETED],
-        JobStatus.FAILED: [JobStatus.PROCESSING, JobStatus.FAILED],
-        JobStatus.CANCELED: [JobStatus.CANCELED],
-    }[status]
-    for step in path:
-        job = move(store, job, step)
-    return job.id
+    new = NewJob(user_id=user, prompt=prompt, style=style, product=product, width=64, height=64)
+    return job_in(store, status, new).id
 
 
 def ids(store: JobStore, filters: HistoryFilter, user: str = "alice", **page: int) -> list[str]:

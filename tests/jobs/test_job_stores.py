@@ -33,9 +33,9 @@ def move(store: JobStore, job: Job, target: JobStatus) -> Job:
     raise AssertionError(target)
 
 
-def job_in(store: JobStore, status: JobStatus) -> Job:
-    """A fresh job brought to `status` by legal transitions."""
-    job = store.create(new_job())
+def job_in(store: JobStore, status: JobStatus, new: NewJob | None = None) -> Job:
+    """A fresh job (`new`, else new_job()) brought to `status` by legal transitions."""
+    job = store.create(new or new_job())
     path = {
         JobStatus.PENDING: [],
         JobStatus.PROCESSING: [JobStatus.PROCESSING],
