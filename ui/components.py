@@ -125,10 +125,11 @@ class HistoryComponents:
     refresh: gr.Button
     page: gr.State  # the page on show, counted from 0
     job_ids: gr.State  # the jobs in the gallery, in its order
+    products: gr.HTML  # links to the store products of the page's published jobs
 
     @property
     def page_outputs(self) -> list[Block]:
-        return [self.gallery, self.job_ids, self.page, self.page_label, self.previous, self.next]
+        return [self.gallery, self.job_ids, self.page, self.page_label, self.previous, self.next, self.products]
 
 
 @dataclass
@@ -145,3 +146,24 @@ class AdminComponents:
     @property
     def report(self) -> list[Block]:
         return [self.figures, self.per_day, self.by_style, self.by_product, self.storage, self.failures]
+
+
+@dataclass
+class PublishComponents:
+    """The Publish section under the result: variants, price, official mockups, the store product."""
+
+    panel: gr.Accordion
+    note: gr.Markdown  # why publishing is off, or what to do next
+    colors: gr.CheckboxGroup
+    sizes: gr.CheckboxGroup
+    price: gr.Textbox
+    mockups: gr.Button
+    mockup_status: gr.HTML
+    mockup_images: gr.Gallery
+    publish: gr.Button
+    product: gr.HTML  # the link to the store product once published
+
+    @property
+    def form(self) -> list[Block]:
+        return [self.note, self.colors, self.sizes, self.price, self.mockups, self.publish, self.product,
+                self.mockup_status, self.mockup_images]

@@ -9,6 +9,7 @@ from ui.components import GenerateComponents, HistoryComponents, Updates
 from ui.context import StudioContext
 from ui.errors import readable_errors
 from ui.job_views import actions_for, caption, job_display, settings_values
+from ui.publish_handlers import product_link_html
 from ui.session_state import BriefSource, ShownJobs, checked
 
 PAGE_SIZE = 12
@@ -30,8 +31,14 @@ class HistoryHandlers:
         jobs = jobs[:PAGE_SIZE]
         h = self.history
         label = f"Page {page + 1} · newest first" if jobs else "No designs yet — generate one on the Generate tab."
+        user = self.ctx.user(request)
+        published = self.ctx.publishing.published(user, [j.id for j in jobs]) if self.ctx.publishing else {}
+        in_store = {j.id: " · in the store" for j in jobs if j.id in published}
         return {
-            h.gallery: [(self.ctx.files.thumbnail(j), caption(self.ctx.service.catalog, j)) for j in jobs],
+            h.gallery: [(self.ctx.files.thumbnail(j), caption(self.ctx.service.catalog, j) + in_store.get(j.id, ""))
+                        for j in jobs],
+            h.products: "".join(product_link_html(published[j.id]).replace('id="product-link" ', "")
+                                for j in jobs if j.id in published),
             h.job_ids: [j.id for j in jobs],
             h.page: page,
             h.page_label: label,

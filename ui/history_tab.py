@@ -27,8 +27,9 @@ def create_history_tab(ctx: StudioContext, generate: GenerateComponents, tabs: g
         refresh = gr.Button("Refresh", size="sm", elem_id="history-refresh")
     gallery = gr.Gallery(label="Your designs", columns=4, height="auto", allow_preview=False, object_fit="contain",
                          elem_id="history-gallery")
+    products = gr.HTML("", elem_id="history-products", padding=False)
     history = HistoryComponents(gallery=gallery, page_label=page_label, previous=previous, next=following,
-                                refresh=refresh, page=gr.State(0), job_ids=gr.State([]))
+                                refresh=refresh, page=gr.State(0), job_ids=gr.State([]), products=products)
     _wire(history, HistoryHandlers(ctx, history, generate, tabs), generate, tabs, tab)
     return history
 

@@ -31,6 +31,7 @@ from ui.context import StudioContext
 from ui.files import StudioFiles
 from ui.generate_handlers import GenerateHandlers
 from ui.history_handlers import HistoryHandlers
+from ui.publish_handlers import PublishHandlers
 from ui.session_state import ShownJobs
 from ui.studio import create_ui
 
@@ -85,6 +86,10 @@ HTTP_CASES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/generate/status/{job_id}"): {},
     ("POST", "/api/generate/{job_id}/cancel"): {},
     ("POST", "/api/generate/{job_id}/print-file"): {},
+    ("GET", "/api/generate/{job_id}/variants"): {},
+    ("POST", "/api/generate/{job_id}/mockups"): {"json": {"variant_ids": [1320]}},
+    ("GET", "/api/generate/{job_id}/mockups"): {},
+    ("POST", "/api/generate/{job_id}/publish"): {"json": {"variant_ids": [1320], "retail_price": "24.00"}},
 }
 
 
@@ -117,7 +122,8 @@ def test_bob_asking_any_route_for_alices_job_gets_the_unknown_job_answer(world, 
     assert_reveals_nothing(answer.text)
     assert_alice_job_untouched(world)
     # alice is not told "not found" (it is the owner check that refused bob; a finished job cannot be canceled)
-    assert client.request(method, path.format(job_id=world.alice_job), headers=ALICE).status_code != 404
+    assert client.request(method, path.format(job_id=world.alice_job), headers=ALICE,
+                          **HTTP_CASES[(method, path)]).status_code != 404
 
 
 # --- the studio -----------------------------------------------------------------------------------
@@ -141,6 +147,9 @@ STUDIO_CASES: dict[str, StudioCall] = {
     "reuse_settings": lambda h, job_id, request: h.reuse_settings(shown(job_id, request), None, request),
     "show_from_grid": lambda h, job_id, request: h.show_from_grid(shown(job_id, request), select(0), request),
     "restore": lambda h, job_id, request: h.restore([job_id], None, None, select(0), request),
+    "show_for_job": lambda h, job_id, request: h.show_for_job(shown(job_id, request), request),
+    "official_mockups": lambda h, job_id, request: h.official_mockups(shown(job_id, request), ["White"], ["M"], request),
+    "publish": lambda h, job_id, request: h.publish(shown(job_id, request), ["White"], ["M"], "24.00", request),
 }
 # events with state that is not a job id
 NO_JOB_ID = {
@@ -163,7 +172,7 @@ def studio(world) -> dict[str, tuple[Any, StudioCall]]:
     events = {}
     for block_fn in create_ui(ctx).fns.values():
         handlers = getattr(block_fn.fn, "__self__", None)
-        if isinstance(handlers, (GenerateHandlers, HistoryHandlers)) and any(
+        if isinstance(handlers, (GenerateHandlers, HistoryHandlers, PublishHandlers)) and any(
                 isinstance(block, gr.State) for block in block_fn.inputs):
             events[block_fn.fn.__name__] = handlers
     return events
