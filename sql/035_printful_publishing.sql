@@ -8,7 +8,7 @@
 -- out (its process died mid-call) is taken up again by any other process.
 CREATE TABLE IF NOT EXISTS printful_mockup_tasks (
     id             text             PRIMARY KEY,
-    job_id         uuid             NOT NULL REFERENCES generation_jobs (id) ON DELETE CASCADE,
+    job_id         uuid             NOT NULL,  -- generation_jobs.id (no foreign key: jobs are never deleted, and the jobs table stays truncatable)
     user_id        text             NOT NULL,
     store_key      text             NOT NULL,
     product_id     integer          NOT NULL,
@@ -46,7 +46,7 @@ CREATE INDEX IF NOT EXISTS printful_task_calls_idx ON printful_task_calls (store
 -- One store product per job and variant set: 'publishing' while the call to Printful runs
 -- (a reservation, so a repeat never makes a second product), 'published' with its id after.
 CREATE TABLE IF NOT EXISTS printful_store_products (
-    job_id           uuid             NOT NULL REFERENCES generation_jobs (id) ON DELETE CASCADE,
+    job_id           uuid             NOT NULL,  -- generation_jobs.id
     variant_key      text             NOT NULL,
     user_id          text             NOT NULL,
     status           text             NOT NULL CHECK (status IN ('publishing', 'published')),
