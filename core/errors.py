@@ -44,14 +44,14 @@ class UpstreamError(TenkaiGenError):
 
 
 class PublishingUnavailable(TenkaiGenError):
-    """Publishing to the store cannot be done now: Printful is not configured, unreachable, or
-    refused the call (its reason is in the message; the token never is)."""
+    """Publishing to the store cannot be done now: Printful is unreachable or refused the call
+    (its reason is in the message; the token never is)."""
 
 
 class NotPublishable(TenkaiGenError):
     """This job cannot go to the store as things stand: its print file fails preflight, its
-    product has no Printful product, storage is not reachable from Printful, or it is being
-    published right now."""
+    product has no Printful product, Printful is not set up or storage is not reachable from
+    it, or it is being published right now."""
 
 
 class WebhookRejected(TenkaiGenError):

@@ -24,8 +24,8 @@ from core.publishing.store import MockupTask, StoreProduct
 router = APIRouter(prefix="/api/generate", tags=["publishing"])
 
 NOT_PUBLISHABLE = ("The job has not completed, its print file fails preflight, its product has no Printful product, "
-                   "or storage is not reachable from Printful (`detail` says which)")
-PRINTFUL_DOWN = "Printful is not configured, unreachable, or refused the call (`detail` passes its reason on)"
+                   "Printful is not set up, or storage is not reachable from Printful (`detail` says which)")
+PRINTFUL_DOWN = "Printful is unreachable or refused the call (`detail` passes its reason on)"
 
 
 def _mockups_view(job_id: str, task: MockupTask) -> MockupsResponse:
@@ -58,7 +58,7 @@ async def variants(job_id: str, services: ServicesDep, user_id: UserIdDep) -> Va
 
 
 @router.post("/{job_id}/mockups", response_model=MockupsResponse, status_code=status.HTTP_202_ACCEPTED,
-             responses=error_responses(401, 404, 409, 413, 422, 429, 503, described={
+             responses=error_responses(400, 401, 404, 409, 413, 422, 429, 503, described={
                  409: NOT_PUBLISHABLE, 422: "A variant that is not the product's", 503: PRINTFUL_DOWN}))
 async def request_mockups(job_id: str, services: ServicesDep, user_id: UserIdDep,
                           body: MockupsBody | None = None) -> MockupsResponse:
@@ -79,7 +79,7 @@ def get_mockups(job_id: str, services: ServicesDep, user_id: UserIdDep) -> Mocku
 
 
 @router.post("/{job_id}/publish", response_model=PublishResponse,
-             responses=error_responses(401, 404, 409, 413, 422, 429, 503, described={
+             responses=error_responses(400, 401, 404, 409, 413, 422, 429, 503, described={
                  409: NOT_PUBLISHABLE, 422: "A variant that is not the product's, or a price that is not valid",
                  503: PRINTFUL_DOWN}))
 async def publish(job_id: str, body: PublishBody, services: ServicesDep, user_id: UserIdDep) -> PublishResponse:

@@ -3,8 +3,8 @@ same ownership rules as every other read of a job (GenerationService.owned_job).
 
 What may go to the store: the caller's own completed job (JobNotFound, JobNotReady), whose
 product names a Printful product, whose print file passes preflight, stored where Printful can
-fetch it (NotPublishable), with variants of that product (InvalidRequest). Printful not set up,
-unreachable or refusing is PublishingUnavailable, with Printful's reason and never the token.
+fetch it, with Printful set up (NotPublishable), with variants of that product (InvalidRequest).
+Printful unreachable or refusing is PublishingUnavailable, with Printful's reason and never the token.
 """
 
 from __future__ import annotations
@@ -94,11 +94,8 @@ class PublishingService:
 
     def _require_available(self) -> None:
         reason = self.unavailable_reason()
-        if reason is None:
-            return
-        if self.printful is None:
-            raise PublishingUnavailable(reason)
-        raise NotPublishable(reason)
+        if reason is not None:  # a matter of this app's settings, not of Printful's health
+            raise NotPublishable(reason)
 
     # --- variants -----------------------------------------------------------------------------
     def variants_for(self, user_id: str, job_id: str) -> ProductVariants:
@@ -110,7 +107,7 @@ class PublishingService:
         if product.printful_product_id is None:
             raise NotPublishable(f"{product.name} has no Printful product to publish to")
         if self._variants is None:
-            raise PublishingUnavailable(self.unavailable_reason() or "Printful is not configured")
+            raise NotPublishable(self.unavailable_reason() or "Printful is not configured")
         try:
             variants = self._variants.variants(product.printful_product_id)
         except PrintfulError as exc:

@@ -178,13 +178,13 @@ def test_local_storage_explains_that_printful_cannot_fetch_the_file(tmp_path, pr
         world.close()
 
 
-def test_without_a_token_publishing_answers_503_saying_which_setting(tmp_path):
+def test_without_a_token_publishing_answers_409_saying_which_setting(tmp_path):
     world = ShopWorld(shop_settings(tmp_path, "http://127.0.0.1:1", "http://unused", "unused").model_copy(
         update={"printful_api_token": None, "b2_s3_bucket": None}), clock=lambda: 0.0, stub=None)  # type: ignore[arg-type]
     try:
         shop = world.open_shop()
         job_id = shop.completed_job()
         answer = shop.client.post(f"/api/generate/{job_id}/publish", json={"variant_ids": [4012], "retail_price": "24.00"})
-        assert answer.status_code == 503 and "PRINTFUL_API_TOKEN" in answer.json()["detail"]
+        assert answer.status_code == 409 and "PRINTFUL_API_TOKEN" in answer.json()["detail"]
     finally:
         world.close()
