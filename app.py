@@ -9,7 +9,8 @@ serving, so commands start fast.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from cli.commands import run_command
@@ -23,6 +24,10 @@ from core.jobs.recovery import JobRecovery, RecoveryPolicy
 from core.jobs.results import DirectUploads
 from core.jobs.service import GenerationService, ServiceLimits
 from core.ops.dashboard import DashboardService
+from core.publishing.mockup_queue import MockupQueue, QueuePolicy
+from core.publishing.service import PublishingConfig, PublishingService
+from core.publishing.store import PublishingStore
+from core.publishing.variants import VariantCatalog
 from core.services import Services
 from core.settings import Settings
 from core.worker_contract.engine import ImageEngine
@@ -47,6 +52,28 @@ def heartbeat_timeout_s(settings: Settings) -> float:
     if settings.recovery_interval_s <= 0:
         return settings.job_deadline_s
     return max(3 * settings.recovery_interval_s, settings.pending_grace_s)
+
+
+def build_publishing(
+    settings: Settings, generation: GenerationService, store: PublishingStore,
+    clock: Callable[[], float] = time.time,
+) -> tuple[PublishingService, MockupQueue | None]:
+    """Publishing to Printful, and the mockup queue's worker, when PRINTFUL_API_TOKEN is set.
+    `clock` (epoch seconds) is the rate window's and the lockouts' (tests move it)."""
+    key = backends.printful_store_key(settings)
+    if not settings.printful_api_token:
+        return PublishingService(generation, store, None, None, PublishingConfig(key), clock=clock), None
+    client = backends.printful_client_from_settings(settings, clock=clock)
+    timeout_s = settings.http_timeout_s
+    variants = VariantCatalog(client, ttl_s=settings.printful_variants_ttl_s, timeout_s=timeout_s)
+    service = PublishingService(generation, store, client, variants, PublishingConfig(key, request_timeout_s=timeout_s),
+                                clock=clock)
+    queue = MockupQueue(store, client, QueuePolicy(
+        store_key=key, tasks_per_minute=settings.printful_mockup_tasks_per_minute,
+        first_check_s=settings.printful_mockup_first_check_s, deadline_s=settings.printful_mockup_deadline_s,
+        request_timeout_s=timeout_s,
+    ), clock=clock)
+    return service, queue
 
 
 def build_services(settings: Settings) -> Services:
@@ -75,6 +102,7 @@ def build_services(settings: Settings) -> Services:
         RecoveryPolicy(pending_grace_s=settings.pending_grace_s, processing_deadline_s=settings.job_deadline_s,
                        heartbeat_timeout_s=heartbeat_timeout_s(settings)),
     )
+    publishing, mockup_queue = build_publishing(settings, generation, database.publishing)
     return Services(
         settings=settings,
         catalog=catalog,
@@ -84,6 +112,8 @@ def build_services(settings: Settings) -> Services:
         authenticator=backends.authenticator_from_settings(settings, database.accounts),
         recovery=recovery,
         webhook_secret=secret,
+        publishing=publishing,
+        mockup_queue=mockup_queue,
     )
 
 

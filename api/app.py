@@ -1,5 +1,5 @@
 """The HTTP API as a FastAPI app over the services: routes, the one error table, local media,
-and the recovery loop running while the app serves."""
+and the recovery loop and the Printful mockup queue running while the app serves."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from api.routes import account as account_routes
 from api.routes import catalog as catalog_routes
 from api.routes import generate as generate_routes
 from api.routes import ops as ops_routes
+from api.routes import publish as publish_routes
 from api.webhook_metrics import WebhookResults
 from core.backends import MEDIA_ROUTE
 from core.jobs.recovery import RecoveryLoop
 from core.ops.readiness import Readiness
+from core.publishing.mockup_queue import MockupQueueLoop
 from core.services import Services
 from core.storage import LocalObjectStore
 
@@ -30,7 +32,10 @@ def create_api(services: Services, on_shutdown: Sequence[Callable[[], None]] = (
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # start-up pass (jobs a previous run left pending), then every interval
         loop = RecoveryLoop(services.recovery, services.settings.recovery_interval_s).start()
+        mockups = MockupQueueLoop(services.mockup_queue).start() if services.mockup_queue else None
         yield
+        if mockups is not None:
+            mockups.stop()
         loop.stop()
         services.close()
         for close in on_shutdown:
@@ -49,6 +54,7 @@ def create_api(services: Services, on_shutdown: Sequence[Callable[[], None]] = (
     app.include_router(account_routes.router)
     app.include_router(catalog_routes.router)
     app.include_router(ops_routes.router)
+    app.include_router(publish_routes.router)
     install_request_limits(app, services.settings)
     app.add_middleware(WebhookResults, path=app.url_path_for("generation_webhook"))
     objects = services.generation.objects

@@ -21,6 +21,8 @@ from core.errors import (
     JobNotFound,
     JobNotReady,
     LoginThrottled,
+    NotPublishable,
+    PublishingUnavailable,
     QuotaExceeded,
     StorageError,
     TenkaiGenError,
@@ -41,10 +43,12 @@ STATUS_BY_ERROR: dict[type[TenkaiGenError], int] = {
     JobNotFound: 404,
     InvalidTransition: 409,
     JobNotReady: 409,
+    NotPublishable: 409,
     InvalidRequest: 422,
     WebhookRejected: 401,
     StorageError: 503,
     GeneratorUnavailable: 503,
+    PublishingUnavailable: 503,
     UpstreamError: 502,
 }
 

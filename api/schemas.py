@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, model_validator
 
@@ -177,3 +177,61 @@ class PrintFileResponse(BaseModel):
     height: int
     dpi: int
     background_removed: bool
+
+
+# --- Printful: variants, official mockups, publishing -------------------------------------------
+class VariantView(BaseModel):
+    variant_id: int
+    color: str
+    color_code: str
+    size: str
+    price: str = Field(description="Printful's price for the blank, a decimal string")
+    in_stock: bool
+
+
+class StoreProductView(BaseModel):
+    product_id: int = Field(description="The sync product's id in the Printful store")
+    url: str = Field(description="The product in Printful's dashboard")
+    name: str
+    variant_ids: list[int]
+    retail_price: str
+
+
+class VariantsResponse(BaseModel):
+    job_id: str
+    printful_product_id: int
+    variants: list[VariantView]
+    default_variant_ids: list[int]
+    suggested_retail_price: str
+    published: StoreProductView | None = None
+
+
+class MockupImageView(BaseModel):
+    variant_ids: list[int]
+    url: str
+
+
+class MockupsBody(BaseModel):
+    variant_ids: list[int] | None = Field(None, max_length=100,
+                                          description="Catalog variant ids; default: the product's own variant")
+
+
+class MockupsResponse(BaseModel):
+    job_id: str
+    status: Literal["pending", "completed", "failed"]
+    mockups: list[MockupImageView]
+    error: str | None = None
+
+
+class PublishBody(BaseModel):
+    variant_ids: list[int] = Field(min_length=1, max_length=100)
+    retail_price: str = Field(max_length=12, description="An amount like 24.00, at least Printful's price")
+
+
+class PublishResponse(BaseModel):
+    job_id: str
+    product_id: int
+    url: str
+    name: str
+    variant_ids: list[int]
+    retail_price: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -31,6 +32,9 @@ from core.jobs.migrations import apply_migrations
 from core.jobs.postgres_store import PostgresJobStore, open_pool
 from core.jobs.sqlite_store import SqliteJobStore
 from core.parsing import LocalPromptParser, PromptParser
+from core.publishing.postgres_store import PostgresPublishingStore
+from core.publishing.sqlite_store import SqlitePublishingStore
+from core.publishing.store import PublishingStore
 from core.parsing.cache import BriefCache
 from core.parsing.gemini import GeminiPromptParser
 from core.printing.processors import LocalPrintProcessor, PrintProcessor
@@ -48,12 +52,15 @@ MEDIA_ROUTE = "/media"
 
 @dataclass
 class Database:
-    """The jobs and the local accounts, both in the jobs database (one pool on Postgres)."""
+    """The jobs, the local accounts and what was published to Printful, all in the jobs
+    database (one pool on Postgres)."""
 
     jobs: JobStore
     accounts: AccountStore
+    publishing: PublishingStore
 
     def close(self) -> None:
+        self.publishing.close()
         self.accounts.close()
         self.jobs.close()
 
@@ -63,11 +70,12 @@ def open_database(settings: Settings, migrate: bool = True) -> Database:
     applied first unless `migrate` is False (read-only commands leave the schema to
     `python app.py migrate`)."""
     if not settings.database_url:
-        return Database(SqliteJobStore(settings.sqlite_path), SqliteAccountStore(settings.sqlite_path))
+        return Database(SqliteJobStore(settings.sqlite_path), SqliteAccountStore(settings.sqlite_path),
+                        SqlitePublishingStore(settings.sqlite_path))
     if migrate:
         apply_migrations(settings.database_url, connect_timeout_s=settings.http_timeout_s)
     pool = open_pool(settings.database_url, max_size=settings.database_pool_size, timeout_s=settings.http_timeout_s)
-    return Database(PostgresJobStore(pool), PostgresAccountStore(pool))
+    return Database(PostgresJobStore(pool), PostgresAccountStore(pool), PostgresPublishingStore(pool))
 
 
 def object_store_from_settings(settings: Settings) -> ObjectStore:
@@ -144,11 +152,22 @@ def catalog_from_settings(settings: Settings) -> Catalog:
         return refresh_print_files(catalog, client, within_s=2 * settings.http_timeout_s)
 
 
-def printful_client_from_settings(settings: Settings) -> PrintfulClient:
+def printful_client_from_settings(settings: Settings, clock: Callable[[], float] | None = None) -> PrintfulClient:
+    """`clock` (epoch seconds) replaces the lockout clock, for tests that move time."""
     token = settings.printful_api_token.get_secret_value() if settings.printful_api_token else ""
     return PrintfulClient(
-        token, settings.printful_base_url, timeout_s=settings.http_timeout_s, store_id=settings.printful_store_id
+        token, settings.printful_base_url, timeout_s=settings.http_timeout_s, store_id=settings.printful_store_id,
+        **({"clock": clock} if clock is not None else {}),
     )
+
+
+def printful_store_key(settings: Settings) -> str:
+    """Whose mockup rate window a process counts in: the store id, else the store-level token's
+    (a hash of it: the token itself is never stored)."""
+    if settings.printful_store_id:
+        return f"store:{settings.printful_store_id}"
+    token = settings.printful_api_token.get_secret_value() if settings.printful_api_token else ""
+    return "token:" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def prompt_parser_from_settings(settings: Settings, catalog: Catalog) -> PromptParser:

@@ -43,6 +43,17 @@ class UpstreamError(TenkaiGenError):
     """An external service (Printful) failed, timed out or refused the call."""
 
 
+class PublishingUnavailable(TenkaiGenError):
+    """Publishing to the store cannot be done now: Printful is unreachable or refused the call
+    (its reason is in the message; the token never is)."""
+
+
+class NotPublishable(TenkaiGenError):
+    """This job cannot go to the store as things stand: its print file fails preflight, its
+    product has no Printful product, Printful is not set up or storage is not reachable from
+    it, or it is being published right now."""
+
+
 class WebhookRejected(TenkaiGenError):
     """A webhook's signature, timestamp or body is not acceptable."""
 

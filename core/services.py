@@ -14,6 +14,8 @@ from core.catalog import Catalog
 from core.jobs.recovery import JobRecovery
 from core.jobs.service import GenerationService
 from core.ops.dashboard import DashboardService
+from core.publishing.mockup_queue import MockupQueue
+from core.publishing.service import PublishingService
 from core.settings import Settings
 
 
@@ -28,6 +30,10 @@ class Services:
     recovery: JobRecovery
     # the Standard Webhooks secret shared with the GPU worker (whsec_...)
     webhook_secret: str
+    # a completed design to the Printful store (variants, official mockups, publish)
+    publishing: PublishingService
+    # drains the shared mockup queue; None without PRINTFUL_API_TOKEN (api.app's lifespan runs it)
+    mockup_queue: MockupQueue | None = None
 
     @property
     def local_user(self) -> str:
@@ -43,10 +49,13 @@ class Services:
         return self.settings.generation_steps
 
     def close(self) -> None:
-        """Release every backend (generator, print processor, callback senders, accounts, jobs database), in that order."""
+        """Release every backend (generator, print processor, callback senders, Printful, accounts, jobs database), in that order."""
         self.generation.generator.close()
         self.generation.printing.close()
         if self.generation.callbacks is not None:
             self.generation.callbacks.close()
+        if self.publishing.printful is not None:
+            self.publishing.printful.close()
+        self.publishing.store.close()
         self.accounts.close()
         self.generation.jobs.close()

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     printful_api_token: SecretStr | None = Field(None, alias="PRINTFUL_API_TOKEN")
     printful_base_url: str = Field("https://api.printful.com", alias="PRINTFUL_BASE_URL")
     printful_store_id: str | None = Field(None, alias="PRINTFUL_STORE_ID")
+    # Printful allows 10 mockup tasks a minute for established stores, 2 for new ones
+    printful_mockup_tasks_per_minute: int = Field(10, alias="PRINTFUL_MOCKUP_TASKS_PER_MINUTE", ge=1, le=120)
+    printful_mockup_first_check_s: float = Field(10.0, alias="PRINTFUL_MOCKUP_FIRST_CHECK_S", ge=0)
+    printful_mockup_deadline_s: float = Field(300.0, alias="PRINTFUL_MOCKUP_DEADLINE_S", gt=0)
+    printful_variants_ttl_s: float = Field(3600.0, alias="PRINTFUL_VARIANTS_TTL_S", ge=0)
 
     @model_validator(mode="after")
     def _metrics_token_when_required(self) -> Settings:

@@ -138,6 +138,7 @@ class HistoryComponents:
     page: gr.State  # the page on show, counted from 0
     job_ids: gr.State  # the jobs in the gallery, in its order
     selected_id: gr.State  # the job picked in the gallery, or None
+    products: gr.HTML  # links to the store products of the page's published jobs
 
     @property
     def filters(self) -> list[Block]:
@@ -145,7 +146,7 @@ class HistoryComponents:
 
     @property
     def page_outputs(self) -> list[Block]:
-        return [self.gallery, self.job_ids, self.page, self.page_label, self.previous, self.next]
+        return [self.gallery, self.job_ids, self.page, self.page_label, self.previous, self.next, self.products]
 
     @property
     def selection_outputs(self) -> list[Block]:
@@ -196,3 +197,24 @@ class PrintComponents:
     @property
     def outputs(self) -> list[Block]:
         return [*self.print_outputs, *self.svg_outputs]
+
+
+@dataclass
+class PublishComponents:
+    """The Publish section under the result: variants, price, official mockups, the store product."""
+
+    panel: gr.Accordion
+    note: gr.Markdown  # why publishing is off, or what to do next
+    colors: gr.CheckboxGroup
+    sizes: gr.CheckboxGroup
+    price: gr.Textbox
+    mockups: gr.Button
+    mockup_status: gr.HTML
+    mockup_images: gr.Gallery
+    publish: gr.Button
+    product: gr.HTML  # the link to the store product once published
+
+    @property
+    def form(self) -> list[Block]:
+        return [self.note, self.colors, self.sizes, self.price, self.mockups, self.publish, self.product,
+                self.mockup_status, self.mockup_images]

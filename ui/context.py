@@ -11,6 +11,7 @@ from core.auth import Identity
 from core.jobs.limits import DEFAULT_MAX_PROMPT_CHARS
 from core.jobs.service import GenerationService
 from core.ops.dashboard import DashboardService
+from core.publishing.service import PublishingService
 from core.services import Services
 from ui.files import StudioFiles
 
@@ -27,6 +28,7 @@ class StudioContext:
     max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS  # the idea's limit, for the counter under it
     poll_interval_s: float = 0.4  # how often a streaming job status is re-read
     max_wait_s: float = 900.0  # a stream stops watching after this; the job stays in the history
+    publishing: PublishingService | None = None  # the Publish section (variants, official mockups, store)
 
     @classmethod
     def from_services(cls, services: Services, files: StudioFiles) -> StudioContext:
@@ -40,6 +42,7 @@ class StudioContext:
             generator_label=services.generator_label,
             default_steps=services.default_steps,
             max_prompt_chars=services.settings.max_prompt_chars,
+            publishing=services.publishing,
         )
 
     def identity(self, request: gr.Request | None) -> Identity:

@@ -18,6 +18,7 @@ from ui.context import StudioContext
 from ui.generate_handlers import GenerateHandlers, idea_note_html, product_summary
 from ui.job_status import status_html
 from ui.print_panel import create_print_panel, wire_print_panel
+from ui.publish_panel import create_publish_panel, wire_publish_panel
 
 # Generation streams mostly sleep between status reads, so many can run at once; this
 # bounds them per app (20 jobs in flight across sessions must not queue behind each other).
@@ -115,6 +116,7 @@ def create_generate_tab(ctx: StudioContext) -> GenerateComponents:
             batch = gr.Gallery(label="Results · pick one to work on", columns=2, height="auto", allow_preview=False,
                                object_fit="contain", visible=False, elem_id="batch")
             print_panel = create_print_panel(ctx)
+            publish = create_publish_panel()
     components = GenerateComponents(
         prompt=prompt, idea_note=idea_note, style=style, product=product,
         product_info=product_info, seed=seed, random_seed=random_seed, steps=steps, negative_prompt=negative_prompt,
@@ -126,6 +128,7 @@ def create_generate_tab(ctx: StudioContext) -> GenerateComponents:
     handlers = GenerateHandlers(ctx, components)
     _wire(components, handlers, examples, parse, cancel)
     wire_print_panel(ctx, print_panel, components.jobs)
+    wire_publish_panel(ctx, publish, components.jobs, components.result)
     return components
 
 

@@ -14,6 +14,7 @@ from ui.components import GenerateComponents, HistoryComponents, Updates
 from ui.context import StudioContext
 from ui.errors import readable_errors
 from ui.job_views import actions_for, caption, job_display, settings_values
+from ui.publish_handlers import product_link_html
 from ui.session_state import BriefSource, ShownJobs, checked
 
 PAGE_SIZE = 18  # three rows of six
@@ -113,9 +114,14 @@ class HistoryHandlers:
         ids = [j.id for j in jobs]
         h = self.history
         kept = next((j for j in jobs if j.id == keep), None)
-        items = [(self.ctx.files.thumbnail(j), gallery_caption(self.ctx, j)) for j in jobs]
+        user = self.ctx.user(request)
+        published = self.ctx.publishing.published(user, ids) if self.ctx.publishing else {}
+        in_store = {job_id: " · in the store" for job_id in published}
+        items = [(self.ctx.files.thumbnail(j), gallery_caption(self.ctx, j) + in_store.get(j.id, "")) for j in jobs]
         return {
             h.gallery: gr.Gallery(value=items, selected_index=ids.index(kept.id) if kept else None),
+            h.products: "".join(product_link_html(published[j.id]).replace('id="product-link" ', "")
+                                for j in jobs if j.id in published),
             h.job_ids: ids,
             h.page: page,
             h.page_label: page_label(page, len(jobs), filters),

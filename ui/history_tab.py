@@ -59,12 +59,13 @@ def create_history_tab(ctx: StudioContext, generate: GenerateComponents, tabs: g
             keep = gr.Button("Keep it", size="sm", visible=False, elem_id="history-delete-keep", min_width=80)
     gallery = gr.Gallery(label="Your designs", show_label=False, columns=GALLERY_COLUMNS, height=GALLERY_HEIGHT,
                          allow_preview=False, object_fit="contain", elem_id="history-gallery")
+    products = gr.HTML("", elem_id="history-products", padding=False)
     history = HistoryComponents(
         status_filter=status_filter, style_filter=style_filter, product_filter=product_filter,
         favorites_only=favorites_only, show_folded=show_folded, gallery=gallery, page_label=page_label,
         previous=previous, next=following, refresh=refresh, selected_info=selected_info, open=open_button,
         favorite=favorite, download=download, delete=delete, confirm_delete=confirm_delete, keep=keep,
-        page=gr.State(0), job_ids=gr.State([]), selected_id=gr.State(None),
+        page=gr.State(0), job_ids=gr.State([]), selected_id=gr.State(None), products=products,
     )
     _wire(history, HistoryHandlers(ctx, history, generate, tabs), generate, tabs, tab)
     return history

@@ -1,8 +1,16 @@
-"""PrintfulClient: Printful's v1 Mockup Generator API and its print-file sizes.
+"""PrintfulClient: Printful's v1 API — print-file sizes, the Mockup Generator, the catalog's
+variants and the store's products.
 
   GET  /mockup-generator/printfiles/{product_id}   print file sizes per variant and placement
   POST /mockup-generator/create-task/{product_id}  start a mockup task -> task_key
   GET  /mockup-generator/task?task_key=...         the task: pending | completed | failed
+  GET  /products/{product_id}                      a catalog product and its variants (colour, size, price)
+  POST /store/products                             create a sync product (sync_product + sync_variants)
+  GET  /store/products/@{external_id}              a sync product by our own id
+  GET  /stores                                     the stores the token reaches (doctor's cheap check)
+
+Every answer is Printful's envelope `{"code", "result"}`, errors `{"code", "result", "error":
+{"reason", "message"}}`.
 
 Rate limits (https://developers.printful.com/docs/): the API answers 429 when a limit is hit
 and then locks the caller out for 60 seconds (create-task allows 10 calls a minute for
@@ -45,6 +53,14 @@ class PrintfulRateLimited(PrintfulError):
     def __init__(self, retry_after_s: float) -> None:
         super().__init__(f"Printful rate limit: locked out for another {retry_after_s:.0f} s")
         self.retry_after_s = retry_after_s
+
+
+class PrintfulUnreachable(PrintfulError):
+    """Printful did not answer, timed out, or failed on its side (5xx): worth trying again later."""
+
+
+class PrintfulNotFound(PrintfulError):
+    """Printful answered 404."""
 
 
 class PrintfulTaskFailed(PrintfulError):
@@ -121,6 +137,36 @@ class MockupTask:
             for m in result.get("mockups") or []
         ]
         return cls(str(result["task_key"]), str(result.get("status", "pending")), result.get("error") or None, mockups)
+
+
+@dataclass(frozen=True)
+class CatalogVariant:
+    """One variant of a catalog product (GET /products/{id} -> result.variants[])."""
+
+    variant_id: int
+    name: str
+    color: str
+    color_code: str
+    size: str
+    price: str  # Printful's price for the blank, a decimal string in the store's currency
+    in_stock: bool = True
+
+    @classmethod
+    def from_api(cls, variant: dict[str, Any]) -> CatalogVariant:
+        return cls(
+            variant_id=int(variant["id"]), name=str(variant.get("name", "")), color=str(variant.get("color") or ""),
+            color_code=str(variant.get("color_code") or ""), size=str(variant.get("size") or ""),
+            price=str(variant.get("price") or "0"), in_stock=bool(variant.get("in_stock", True)),
+        )
+
+
+@dataclass(frozen=True)
+class SyncProduct:
+    """A product in the store (POST /store/products -> result: {"id", "external_id", "name", ...})."""
+
+    product_id: int
+    external_id: str
+    name: str
 
 
 def retry_after_s(response: httpx.Response, default_s: float = LOCKOUT_S) -> float:
@@ -219,6 +265,34 @@ class PrintfulClient:
         )
         return self.wait_for_mockups(task.task_key, within_s=max(0.0, deadline - self._clock())).mockups
 
+    # --- the catalog and the store ----------------------------------------------------------
+    def catalog_variants(self, product_id: int, *, within_s: float | None = None) -> list[CatalogVariant]:
+        """GET /products/{id}: result {"product": {...}, "variants": [{"id", "name", "size", "color",
+        "color_code", "price", "in_stock", ...}]}."""
+        result = self._call("GET", f"/products/{product_id}", deadline=self._deadline(within_s))
+        return [CatalogVariant.from_api(v) for v in result.get("variants", [])]
+
+    def create_sync_product(self, body: dict[str, Any], *, within_s: float | None = None) -> SyncProduct:
+        """POST /store/products with {"sync_product": {"external_id", "name", "thumbnail"},
+        "sync_variants": [{"variant_id", "retail_price", "files": [{"type", "url"}]}]}. Never
+        retried here: a repeat could make a second product (the caller looks it up by external_id)."""
+        result = self._call("POST", "/store/products", json=body, deadline=self._deadline(within_s))
+        return SyncProduct(int(result["id"]), str(result.get("external_id") or ""), str(result.get("name") or ""))
+
+    def sync_product_by_external_id(self, external_id: str, *, within_s: float | None = None) -> SyncProduct | None:
+        """GET /store/products/@{external_id}: the product made earlier with our id, None when there is none."""
+        try:
+            result = self._call("GET", f"/store/products/@{external_id}", deadline=self._deadline(within_s))
+        except PrintfulNotFound:
+            return None
+        product = result.get("sync_product", result)
+        return SyncProduct(int(product["id"]), str(product.get("external_id") or ""), str(product.get("name") or ""))
+
+    def stores(self, *, within_s: float | None = None) -> list[dict[str, Any]]:
+        """GET /stores: the stores this token may use (one authenticated call, nothing changed)."""
+        result = self._call("GET", "/stores", deadline=self._deadline(within_s))
+        return list(result) if isinstance(result, list) else [result]
+
     def close(self) -> None:
         self._http.close()
 
@@ -254,7 +328,7 @@ class PrintfulClient:
                     retried = True
                     continue
                 what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "could not be reached"
-                raise PrintfulError(f"Printful {what} ({method} {path})") from exc
+                raise PrintfulUnreachable(f"Printful {what} ({method} {path})") from exc
             if response.status_code == 429:
                 rate_limited += 1
                 wait = retry_after_s(response)
@@ -267,6 +341,11 @@ class PrintfulClient:
             if response.status_code >= 500 and not retried and self._may_retry(method, deadline):
                 retried = True
                 continue
+            if response.status_code >= 500:
+                raise PrintfulUnreachable(
+                    f"Printful answered {response.status_code} to {method} {path}: {_error_message(response)}")
+            if response.status_code == 404:
+                raise PrintfulNotFound(f"Printful answered 404 to {method} {path}: {_error_message(response)}")
             if response.status_code >= 400:
                 raise PrintfulError(f"Printful answered {response.status_code} to {method} {path}: {_error_message(response)}")
             return response.json()["result"]

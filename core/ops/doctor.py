@@ -75,6 +75,7 @@ def run_doctor(
             check_worker(settings, client),
             check_webhook_secret(settings),
             check_gemini(settings),
+            check_printful(settings, client, object_store),
         ]
     finally:
         if http is None:
@@ -379,6 +380,55 @@ def check_gemini(settings: Settings) -> CheckResult:
     finally:
         client.close()
     return passed(name, f"key accepted; model {model.name or settings.gemini_model} available")
+
+
+def check_printful(settings: Settings, http: httpx.Client,
+                   object_store: Callable[[], ObjectStore] | None = None) -> CheckResult:
+    """A cheap authenticated call (GET /stores: lists, changes nothing), and whether Printful
+    could fetch print files from where they are stored (publishing needs public URLs)."""
+    name = "Printful"
+    token = settings.printful_api_token.get_secret_value().strip() if settings.printful_api_token else ""
+    if not token:
+        return passed(name, "PRINTFUL_API_TOKEN unset: bundled print sizes, no official mockups or publishing")
+    get_token = ("create a private token at https://developers.printful.com/tokens with the stores, products and "
+                 "mockup generator scopes, and set PRINTFUL_API_TOKEN to it")
+    headers = {"Authorization": f"Bearer {token}"}
+    if settings.printful_store_id:
+        headers["X-PF-Store-Id"] = settings.printful_store_id
+    url = settings.printful_base_url.rstrip("/") + "/stores"
+    try:
+        response = http.get(url, headers=headers)
+    except httpx.HTTPError as exc:
+        return failed(name, f"GET {url} failed: {_short(str(exc)) or type(exc).__name__}",
+                      "check this host's network (and PRINTFUL_BASE_URL if set)")
+    if response.status_code in {401, 403}:
+        return failed(name, f"Printful refused the token ({response.status_code}: {_short(_printful_message(response))})",
+                      get_token)
+    if not response.is_success:
+        fix = ("an account-level token needs PRINTFUL_STORE_ID (the store's id from GET /stores)"
+               if response.status_code == 400 else "check PRINTFUL_STORE_ID and PRINTFUL_BASE_URL")
+        return failed(name, f"GET {url} answered {response.status_code}: {_short(_printful_message(response))}", fix)
+    stores = response.json().get("result") or []
+    names = ", ".join(str(s.get("name", s.get("id"))) for s in stores if isinstance(s, dict)) or "none listed"
+    if object_store is not None:
+        try:
+            probe = object_store().public_url("probe.png")
+        except (OSError, ValueError, StorageError, BotoCoreError):
+            probe = ""
+        if probe and not urlsplit(probe).scheme:
+            return failed(name, f"the token works (stores: {names}), but print files are served by this app at "
+                                f"{probe.rsplit('/', 1)[0]}/…, where Printful cannot fetch them: publishing is refused",
+                          "use a public bucket (B2_S3_*), or set STORAGE_PUBLIC_BASE_URL to a public address of the folder")
+    return passed(name, f"token accepted; stores: {names}")
+
+
+def _printful_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("message")) if isinstance(error, dict) and error.get("message") else str(body)
 
 
 # --- text -------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 -- TenkaiGen's SQLite database: the embedded twin of the Postgres migrations beside it
--- (015, 031, 032, 033 and 034 for the jobs table, 020 for the local accounts). Every store opening the file
+-- (015, 031, 032, 033 and 034 for the jobs table, 020 for the local accounts, 035 for Printful). Every store opening the file
 -- runs it, so each statement is safe to run again; columns added since a file was created are
 -- added by the store (`add_column_*` in queries/sqlite.sql).
 -- Timestamps are UTC ISO-8601 text; parsed_prompt is JSON text.
@@ -76,4 +76,56 @@ CREATE TABLE IF NOT EXISTS app_processes (
     runner        TEXT PRIMARY KEY,
     started_at    TEXT NOT NULL,
     heartbeat_at  TEXT NOT NULL
+);
+
+-- Printful: the shared mockup queue, its per-store rate window and the published store
+-- products; see 035_printful_publishing.sql. Times are epoch seconds; lists are JSON text.
+CREATE TABLE IF NOT EXISTS printful_mockup_tasks (
+    id             TEXT    PRIMARY KEY,
+    job_id         TEXT    NOT NULL,
+    user_id        TEXT    NOT NULL,
+    store_key      TEXT    NOT NULL,
+    product_id     INTEGER NOT NULL,
+    variant_key    TEXT    NOT NULL,
+    variant_ids    TEXT    NOT NULL,
+    files          TEXT    NOT NULL,
+    status         TEXT    NOT NULL DEFAULT 'queued'
+                   CHECK (status IN ('queued', 'submitted', 'completed', 'failed')),
+    task_key       TEXT,
+    mockups        TEXT,
+    error          TEXT    CHECK (error IS NULL OR length(error) <= 1000),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    not_before     REAL    NOT NULL,
+    claimed_until  REAL,
+    submitted_at   REAL,
+    created_at     REAL    NOT NULL,
+    updated_at     REAL    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS printful_mockup_tasks_due_idx ON printful_mockup_tasks (status, not_before);
+CREATE INDEX IF NOT EXISTS printful_mockup_tasks_job_idx ON printful_mockup_tasks (job_id, created_at DESC);
+
+CREATE TABLE IF NOT EXISTS printful_rate_windows (
+    store_key     TEXT PRIMARY KEY,
+    locked_until  REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS printful_task_calls (
+    store_key  TEXT NOT NULL,
+    called_at  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS printful_task_calls_idx ON printful_task_calls (store_key, called_at);
+
+CREATE TABLE IF NOT EXISTS printful_store_products (
+    job_id           TEXT    NOT NULL,
+    variant_key      TEXT    NOT NULL,
+    user_id          TEXT    NOT NULL,
+    status           TEXT    NOT NULL CHECK (status IN ('publishing', 'published')),
+    sync_product_id  INTEGER,
+    product_url      TEXT,
+    name             TEXT    NOT NULL,
+    variant_ids      TEXT    NOT NULL,
+    retail_price     TEXT    NOT NULL,
+    claimed_until    REAL,
+    created_at       REAL    NOT NULL,
+    PRIMARY KEY (job_id, variant_key),
+    CHECK (status <> 'published' OR (sync_product_id IS NOT NULL AND product_url IS NOT NULL))
 );

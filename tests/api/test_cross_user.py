@@ -32,6 +32,7 @@ from ui.files import StudioFiles
 from ui.generate_handlers import GenerateHandlers
 from ui.history_handlers import HistoryHandlers
 from ui.print_handlers import PrintHandlers
+from ui.publish_handlers import PublishHandlers
 from ui.session_state import ShownJobs
 from ui.studio import create_ui
 
@@ -89,6 +90,10 @@ HTTP_CASES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/generate/{job_id}/vector"): {},
     ("PUT", "/api/generate/{job_id}/favorite"): {"json": {"favorite": False}},
     ("DELETE", "/api/generate/{job_id}"): {},
+    ("GET", "/api/generate/{job_id}/variants"): {},
+    ("POST", "/api/generate/{job_id}/mockups"): {"json": {"variant_ids": [1320]}},
+    ("GET", "/api/generate/{job_id}/mockups"): {},
+    ("POST", "/api/generate/{job_id}/publish"): {"json": {"variant_ids": [1320], "retail_price": "24.00"}},
 }
 # routes that would change alice's job if she called them: her own call is not made here
 # (tests/api/test_history_api.py has the owner deleting her job)
@@ -125,7 +130,8 @@ def test_bob_asking_any_route_for_alices_job_gets_the_unknown_job_answer(world, 
     assert_alice_job_untouched(world)
     # alice is not told "not found" (it is the owner check that refused bob; a finished job cannot be canceled)
     if (method, path) not in DESTRUCTIVE:
-        assert client.request(method, path.format(job_id=world.alice_job), headers=ALICE).status_code != 404
+        assert client.request(method, path.format(job_id=world.alice_job), headers=ALICE,
+                              **HTTP_CASES[(method, path)]).status_code != 404
 
 
 # --- the studio -----------------------------------------------------------------------------------
@@ -159,6 +165,9 @@ STUDIO_CASES: dict[str, StudioCall] = {
     "reset": lambda h, job_id, request: h.reset(shown(job_id, request), request),
     "make_print_file": lambda h, job_id, request: h.make_print_file(shown(job_id, request), request),
     "make_svg": lambda h, job_id, request: h.make_svg(shown(job_id, request), 4, request),
+    "show_for_job": lambda h, job_id, request: h.show_for_job(shown(job_id, request), request),
+    "official_mockups": lambda h, job_id, request: h.official_mockups(shown(job_id, request), ["White"], ["M"], request),
+    "publish": lambda h, job_id, request: h.publish(shown(job_id, request), ["White"], ["M"], "24.00", request),
 }
 # events with state that is not a job id
 NO_JOB_ID = {
@@ -181,7 +190,7 @@ def studio(world) -> dict[str, tuple[Any, StudioCall]]:
     events = {}
     for block_fn in create_ui(ctx).fns.values():
         handlers = getattr(block_fn.fn, "__self__", None)
-        if isinstance(handlers, (GenerateHandlers, HistoryHandlers, PrintHandlers)) and any(
+        if isinstance(handlers, (GenerateHandlers, HistoryHandlers, PrintHandlers, PublishHandlers)) and any(
                 isinstance(block, gr.State) for block in block_fn.inputs):
             events[block_fn.fn.__name__] = handlers
     return events
