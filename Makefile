@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps 'spandrel==0.4.2'  # see pyproject.toml: its torchvision would break transformers
 	touch $@ $(VENV)/.installed
 
 ## run: create the virtual environment, install, and serve http://$(HOST):$(PORT)
