@@ -8,28 +8,41 @@
      and the alpha is feathered inward by FEATHER_PX so edges are soft without a halo. Designs
      without a plain background (less than MIN_PLAIN_BORDER of the border near one colour) are
      left opaque rather than cut apart. A segmentation model on the GPU worker can replace this.
-  2. Fit to the print area's pixel size (print_area_in x dpi) with Lanczos resampling:
-     `contain` pads (transparent, or the design's own border colour on opaque products such as
-     the mug wrap), `cover` fills edge to edge and crops the overflow evenly.
-  3. PNG with the DPI in its pHYs chunk and an sRGB ICC profile (what print shops expect).
+  2. Fit to the print area's aspect. A design made at its product's generation size already
+     has it (core.catalog.closest_generation_size), so nothing is padded or cropped; a design
+     of another aspect (an older job, a product whose print area changed) is fitted at its own
+     scale: `contain` pads (transparent, or the design's own border colour on opaque products
+     such as the mug wrap), `cover` fills edge to edge and crops the overflow evenly.
+  3. Preflight (core.printing.preflight): upscaled (Lanczos) to the print size, the sRGB
+     profile and DPI set, DTG alpha hardened, specks removed, edge and contrast checked.
+  4. PNG with the DPI in its pHYs chunk, the sRGB ICC profile, and text chunks: the generation
+     record when given (prompt, seed, model...) and the preflight checklist, so a stored file
+     answers its checklist again without a render.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
-from core.catalog import Product
-from core.imaging.png import encode_png, srgb_profile
+from core.catalog import Product, aspect_matches
+from core.imaging.png import encode_png
 from core.imaging.png_check import load_png
+from core.imaging.png_text import add_text_chunk
+from core.printing.preflight import PreflightCheck, check_file, preflight
 
 BACKGROUND_TOLERANCE = 48.0  # RGB distance still counted as background
 SOFT_EDGE = 24.0  # the last part of the tolerance becomes partial alpha
 FEATHER_PX = 1.5  # Gaussian radius of the inward edge feather, at generation size
 MIN_PLAIN_BORDER = 0.6  # share of border pixels that must be near the background colour
 PNG_COMPRESS_LEVEL = 6
+# the text chunks a print file carries besides the generation record
+PREFLIGHT_CHUNK = "tenkaigen:preflight"
+MADE_BY_CHUNK = "tenkaigen:made-by"
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,12 @@ class PrintFile:
     height: int
     dpi: int
     background_removed: bool
+    preflight: list[PreflightCheck]
+    made_by: str
+
+    @property
+    def failed(self) -> bool:
+        return any(check.status == "fail" for check in self.preflight)
 
 
 def _border(pixels: np.ndarray) -> np.ndarray:
@@ -93,23 +112,56 @@ def remove_background(image: Image.Image) -> Image.Image | None:
     return result
 
 
-def fit_to_print_area(image: Image.Image, size: tuple[int, int], fit: str, pad: tuple[int, ...]) -> Image.Image:
+def fit_to_aspect(image: Image.Image, aspect: tuple[float, float], fit: str, pad: tuple[int, ...]) -> Image.Image:
+    """The image at the print area's aspect, at its own scale: unchanged when the aspects
+    already match; else padded (`contain`) or cropped evenly (`cover`)."""
+    if aspect_matches(image.size, aspect):
+        return image
+    ratio = aspect[0] / aspect[1]
+    width, height = image.size
+    if (fit == "cover") == (width / height > ratio):
+        size = (round(height * ratio), height)
+    else:
+        size = (width, round(width / ratio))
     if fit == "cover":
         return ImageOps.fit(image, size, method=Image.Resampling.LANCZOS)
     return ImageOps.pad(image, size, method=Image.Resampling.LANCZOS, color=pad)
 
 
-def render_print_file(png: bytes, product: Product) -> PrintFile:
-    """The print-ready PNG of a generated design for `product`; InvalidRequest when the design
-    is not a whole, readable PNG within the pixel limits (core.imaging.png_check)."""
+def render_print_file(png: bytes, product: Product, text: Mapping[str, str] | None = None) -> PrintFile:
+    """The print-ready PNG of a generated design for `product`, with its preflight checklist;
+    `text` (the generation record) goes into the PNG's text chunks. InvalidRequest when the
+    design is not a whole, readable PNG within the pixel limits (core.imaging.png_check)."""
     with load_png(png) as opened:
         design = opened.convert("RGB")
+        design.info = {key: value for key, value in opened.info.items() if key == "icc_profile"}
     cutout = remove_background(design) if product.transparent_background else None
     if cutout is not None:
         source, pad = cutout, (0, 0, 0, 0)
+        source.info = dict(design.info)
     else:
         source, pad = design, tuple(int(c) for c in background_colour(np.asarray(design)))
-    width, height = product.print_size_px
-    fitted = fit_to_print_area(source, (width, height), product.print_fit, pad)
-    encoded = encode_png(fitted, compress_level=PNG_COMPRESS_LEVEL, dpi=product.dpi, icc_profile=srgb_profile())
-    return PrintFile(encoded, width, height, product.dpi, background_removed=cutout is not None)
+    fitted = fit_to_aspect(source, product.print_area_in, product.print_fit, pad)
+    fitted.info = dict(source.info)
+    fixed, checks = preflight(fitted, product)
+    made_by = "local: " + ("flood-fill cutout, " if cutout is not None else "") + "Lanczos upscale"
+    encoded = encode_png(fixed, compress_level=PNG_COMPRESS_LEVEL, dpi=product.dpi,
+                         icc_profile=fixed.info["icc_profile"], text={**(text or {}), MADE_BY_CHUNK: made_by})
+    # the file check needs the encoded size; the checklist then joins the file as a trailing
+    # text chunk (the pixels are not encoded again)
+    checks.append(check_file(encoded))
+    encoded = add_text_chunk(encoded, PREFLIGHT_CHUNK, checklist_json(checks))
+    return PrintFile(encoded, fixed.width, fixed.height, product.dpi, background_removed=cutout is not None,
+                     preflight=checks, made_by=made_by)
+
+
+def checklist_json(checks: list[PreflightCheck]) -> str:
+    return json.dumps([check.as_dict() for check in checks], separators=(",", ":"))
+
+
+def checklist_from_json(value: str) -> list[PreflightCheck]:
+    """The checklist stored in a print file; ValueError when it is not one."""
+    items = json.loads(value)
+    if not isinstance(items, list):
+        raise ValueError("the preflight chunk is not a list")
+    return [PreflightCheck(check=str(i["check"]), status=i["status"], detail=str(i["detail"])) for i in items]
