@@ -65,6 +65,8 @@ def build_services(settings: Settings) -> Services:
         quotas=QuotaLimits(settings.quota_per_minute, settings.quota_per_day, settings.quota_in_flight),
         policy=load_policy(settings.policy_file),
         callbacks=callbacks,
+        png_metadata=settings.png_metadata,
+        model_revision=settings.model_revision,
     )
     recovery = JobRecovery(
         generation,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -151,6 +151,13 @@ class WebhookAck(BaseModel):
     result: str
 
 
+class PreflightCheckView(BaseModel):
+    check: str = Field(description="format, colour, resolution, dtg-alpha, tiny, edge, contrast, dpi, file")
+    status: Literal["pass", "fixed", "fail"] = Field(
+        description="pass; fixed: changed automatically, `detail` says how; fail: `detail` says what to do")
+    detail: str
+
+
 class PrintFileResponse(BaseModel):
     job_id: str
     print_file_url: str
@@ -158,3 +165,8 @@ class PrintFileResponse(BaseModel):
     height: int
     dpi: int
     background_removed: bool
+    preflight: list[PreflightCheckView] = Field(
+        description="The print shop's checks, in order; a file with a failed check is still made: you decide")
+    preflight_passed: bool = Field(description="No check failed")
+    made_by: str = Field(description="How the file was made, e.g. 'local: flood-fill cutout, Lanczos upscale'")
+    download_name: str = Field(description="A file name for it: the idea's first words, product, size and DPI")

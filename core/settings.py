@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, alias="TENKAIGEN_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="TENKAIGEN_WEBHOOK_SECRET")
     generation_steps: int = Field(50, alias="TENKAIGEN_GENERATION_STEPS", ge=MIN_STEPS, le=MAX_STEPS)
+    # the final prompt, negative prompt, seed, steps, model and revision in the PNGs' text chunks
+    # (print files, drafts); off for designers who do not want their prompts in the files
+    png_metadata: bool = Field(True, alias="TENKAIGEN_PNG_METADATA")
 
     # --- accounts -------------------------------------------------------------------------
     # auto: supabase when SUPABASE_JWT_SECRET or SUPABASE_URL is set, else local when an

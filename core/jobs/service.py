@@ -20,6 +20,8 @@ from core.catalog import Catalog
 from core.catalog.policy import PromptPolicy, load_policy
 from core.errors import GeneratorUnavailable, InvalidRequest, InvalidTransition, JobNotFound, JobNotReady, QuotaExceeded
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
+from core.generators.draft import DraftGenerator
+from core.generators.draft_art import DRAFT_REVISION
 from core.jobs import Job, JobStatus, JobStore, NewJob
 from core.jobs.models import REMOTE_RUNNER, in_process_runner
 from core.jobs.limits import (
@@ -43,6 +45,7 @@ from core.jobs.results import APPLIED, OutcomeApplier
 from core.jobs.text import clean_text
 from core.mockups import render_mockup
 from core.parsing import ParsedPrompt, PromptParser
+from core.imaging.png_text import generation_text
 from core.printing.stored import StoredPrintFile, store_print_file
 from core.storage import ObjectStore
 from core.logsafe import safe
@@ -92,6 +95,8 @@ class GenerationService:
         quotas: QuotaLimits = QuotaLimits(),
         policy: PromptPolicy | None = None,
         callbacks: CallbackDispatcher | None = None,
+        png_metadata: bool = True,
+        model_revision: str | None = None,
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -107,6 +112,9 @@ class GenerationService:
         self.runner = in_process_runner(uuid.uuid4().hex[:16])
         self.results = OutcomeApplier(jobs, objects)
         self.callbacks = callbacks
+        # print files carry the generation record in text chunks (TENKAIGEN_PNG_METADATA)
+        self._png_metadata = png_metadata
+        self._model_revision = model_revision
 
     # --- parsing -----------------------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
@@ -429,7 +437,18 @@ class GenerationService:
         job = self.owned_job(user_id, job_id)
         if job.status is not JobStatus.COMPLETED or not job.storage_key:
             raise JobNotReady(f"job {job.id} is {job.status.value}: a print file needs a completed job")
-        return store_print_file(self.objects, job, self.catalog.product(job.product))
+        return store_print_file(self.objects, job, self.catalog.product(job.product), text=self._generation_text(job))
+
+    def _generation_text(self, job: Job) -> dict[str, str] | None:
+        """What made the job's image, for its print file's text chunks; None when turned off."""
+        if not self._png_metadata:
+            return None
+        brief = job.parsed_prompt
+        revision = DRAFT_REVISION if job.model == DraftGenerator.model_name else self._model_revision
+        return generation_text(
+            prompt=str(brief.get("prompt", job.prompt)), negative_prompt=str(brief.get("negative_prompt", "")),
+            seed=job.seed, steps=brief.get("steps") or self._limits.steps, model=job.model, revision=revision,
+        )
 
     def mockup_png(self, user_id: str, job_id: str, size: int = 640) -> bytes:
         """The caller's completed design on its product (core.mockups), as a size×size PNG."""

@@ -164,4 +164,7 @@ def checklist_from_json(value: str) -> list[PreflightCheck]:
     items = json.loads(value)
     if not isinstance(items, list):
         raise ValueError("the preflight chunk is not a list")
-    return [PreflightCheck(check=str(i["check"]), status=i["status"], detail=str(i["detail"])) for i in items]
+    checks = [PreflightCheck(check=str(i["check"]), status=i["status"], detail=str(i["detail"])) for i in items]
+    if any(check.status not in ("pass", "fixed", "fail") for check in checks):
+        raise ValueError("the preflight chunk holds an unknown status")
+    return checks
