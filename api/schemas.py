@@ -152,7 +152,7 @@ class WebhookAck(BaseModel):
 
 
 class PreflightCheckView(BaseModel):
-    check: str = Field(description="format, colour, resolution, dtg-alpha, tiny, edge, contrast, dpi, file")
+    check: str = Field(description="format, colour, dpi, resolution, dtg-alpha, tiny, edge, contrast, file")
     status: Literal["pass", "fixed", "fail"] = Field(
         description="pass; fixed: changed automatically, `detail` says how; fail: `detail` says what to do")
     detail: str

@@ -91,7 +91,7 @@ def test_every_products_draft_print_file_passes_its_own_preflight(rendered):
         failed = [c for c in print_file.preflight if c.status == "fail"]
         assert not failed, (product_id, failed)
         assert [c.check for c in print_file.preflight] == [
-            "format", "colour", "resolution", "dtg-alpha", "tiny", "edge", "contrast", "dpi", "file"]
+            "format", "colour", "dpi", "resolution", "dtg-alpha", "tiny", "edge", "contrast", "file"]
 
 
 @pytest.mark.parametrize("style", ["line-art", "sticker", "cyberpunk-neon"])
@@ -235,7 +235,7 @@ def test_the_print_file_answer_carries_the_checklist_made_by_and_download_name(c
     job_id = _completed(client)
     body = client.post(f"/api/generate/{job_id}/print-file").json()
     assert body["preflight_passed"] is True
-    assert [c["check"] for c in body["preflight"]][:3] == ["format", "colour", "resolution"]
+    assert [c["check"] for c in body["preflight"]][:4] == ["format", "colour", "dpi", "resolution"]
     assert all(set(c) == {"check", "status", "detail"} and c["status"] in ("pass", "fixed") for c in body["preflight"])
     assert body["made_by"] == "local: flood-fill cutout, Lanczos upscale"
     assert body["download_name"] == "cyberpunk-samurai-with-neon_t-shirt_1800x2400_150dpi.png"
