@@ -45,9 +45,6 @@ ALPHA_THRESHOLD = 128  # hardened alpha: at or above prints, below does not
 MIN_VISIBLE_SHARE = 0.35
 MAX_CONTRAST_SAMPLES = 60_000  # pixels sampled for the contrast check (a stride, not random)
 
-Status = Literal["pass", "fixed", "fail"]
-
-
 @dataclass(frozen=True)
 class PreflightCheck:
     check: str
