@@ -95,6 +95,8 @@ def build_services(settings: Settings) -> Services:
         callbacks=callbacks,
         uploads=DirectUploads(enabled=settings.direct_upload == "auto", expires_s=settings.upload_url_expires_s),
         printing=backends.print_processor_from_settings(settings, secret),
+        png_metadata=settings.png_metadata,
+        model_revision=settings.model_revision,
     )
     recovery = JobRecovery(
         generation,

@@ -170,6 +170,13 @@ class VectorResponse(BaseModel):
     paths: int = Field(description="<path> elements in the SVG")
 
 
+class PreflightCheckView(BaseModel):
+    check: str = Field(description="format, colour, dpi, resolution, dtg-alpha, tiny, edge, contrast, file")
+    status: Literal["pass", "fixed", "fail"] = Field(
+        description="pass; fixed: changed automatically, `detail` says how; fail: `detail` says what to do")
+    detail: str
+
+
 class PrintFileResponse(BaseModel):
     job_id: str
     print_file_url: str
@@ -177,6 +184,11 @@ class PrintFileResponse(BaseModel):
     height: int
     dpi: int
     background_removed: bool
+    preflight: list[PreflightCheckView] = Field(
+        description="The print shop's checks, in order; a file with a failed check is still made: you decide")
+    preflight_passed: bool = Field(description="No check failed")
+    made_by: str = Field(description="How the file was made, e.g. 'local: flood-fill cutout, Lanczos upscale'")
+    download_name: str = Field(description="A file name for it: the idea's first words, product, size and DPI")
 
 
 # --- Printful: variants, official mockups, publishing -------------------------------------------

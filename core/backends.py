@@ -131,7 +131,11 @@ def generator_from_settings(
         if local_engine is None:
             raise ValueError("TENKAIGEN_MODEL_PATH is set but no in-process engine was wired")
         return LocalDiffusersGenerator(local_engine(settings))
-    return DraftGenerator({s.id: s.palette for s in catalog.styles.values()})
+    return DraftGenerator(
+        {s.id: s.palette for s in catalog.styles.values()},
+        base_colors={p.id: p.base_color for p in catalog.products.values()},
+        png_metadata=settings.png_metadata,
+    )
 
 
 def print_processor_from_settings(settings: Settings, webhook_secret: str) -> PrintProcessor:

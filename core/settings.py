@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     gpu_print: Literal["auto", "off"] = Field("auto", alias="TENKAIGEN_GPU_PRINT")
     # what a GPU-hour costs, for stats/costs/Admin: Modal's H100 price (core/ops/costs.py says where from)
     gpu_usd_per_hour: float = Field(GPU_USD_PER_HOUR, alias="TENKAIGEN_GPU_USD_PER_HOUR", ge=0)
+    # the final prompt, negative prompt, seed, steps, model and revision in the PNGs' text chunks
+    # (print files, drafts); off for designers who do not want their prompts in the files
+    png_metadata: bool = Field(True, alias="TENKAIGEN_PNG_METADATA")
 
     # --- accounts -------------------------------------------------------------------------
     # auto: supabase when SUPABASE_JWT_SECRET or SUPABASE_URL is set, else local when an

@@ -67,7 +67,7 @@ def test_postgres_s3_and_a_remote_worker_turn_a_prompt_into_a_stored_image(tmp_p
     job_id = result["final"]["job_id"]
     assert result["final"]["image_url"] == f"{s3_endpoint}/{s3_bucket}/ai-generated/local/{job_id}.png"
     dispatched = worker.received[0]
-    assert (dispatched["width"], dispatched["height"], dispatched["seed"]) == (1104, 1472, 1234)
+    assert (dispatched["width"], dispatched["height"], dispatched["seed"]) == (1136, 1520, 1234)
     assert dispatched["prompt"] == result["brief"]["prompt"]
     assert worker.deliveries == [200]
     stored = pg_store.get(job_id)

@@ -36,10 +36,13 @@ STALE_BRIEF = ("The brief below was made for an earlier idea, so this design was
 
 # --- what the handlers compute (plain values, no components) ---------------------------------
 def product_summary(product: Product) -> str:
+    """The print area's aspect, the size the design is generated at (that aspect, within the
+    model's rules) and the print size; and a note when the model cannot match the aspect."""
     w, h = product.generation_size
     w_in, h_in = product.print_area_in
-    return (f"**Aspect {aspect_label(w, h)}** · generated at {w}×{h} px · "
-            f"prints {w_in:g}×{h_in:g} in at {product.dpi} dpi")
+    summary = (f"**Aspect {aspect_label(round(w_in * 100), round(h_in * 100))}** · generated at {w}×{h} px · "
+               f"prints {w_in:g}×{h_in:g} in at {product.dpi} dpi")
+    return f"{summary} · {product.generation_note}" if product.generation_note else summary
 
 
 def aspect_label(width: int, height: int) -> str:

@@ -18,6 +18,7 @@ from api.schemas import (
     JobStatusResponse,
     ParsePromptBody,
     ParsePromptResponse,
+    PreflightCheckView,
     PrintFileResponse,
     VectorBody,
     VectorResponse,
@@ -163,7 +164,8 @@ def delete_job(job_id: str, services: ServicesDep, user_id: UserIdDep) -> None:
     ),
 )
 def export_print_file(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> PrintFileResponse:
-    """Render the completed job's print-ready PNG for its product (print size, DPI, transparency)."""
+    """Render the completed job's print-ready PNG for its product (print size, DPI, transparency)
+    with its preflight checklist; a stored file is answered again with the checklist it was made with."""
     stored = services.generation.export_print_file(user_id, job_id)
     return PrintFileResponse(
         job_id=job_id,
@@ -172,6 +174,10 @@ def export_print_file(job_id: str, request: Request, services: ServicesDep, user
         height=stored.height,
         dpi=stored.dpi,
         background_removed=stored.background_removed,
+        preflight=[PreflightCheckView(**check.as_dict()) for check in stored.preflight],
+        preflight_passed=not stored.failed,
+        made_by=stored.made_by,
+        download_name=stored.download_name,
     )
 
 

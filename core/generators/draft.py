@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from core.errors import InvalidTransition
 from core.generators.base import GenerationOutcome, GenerationRequest, ResultSink
-from core.generators.draft_art import render_draft
+from core.generators.draft_art import DRAFT_REVISION, render_draft
+from core.imaging.colour import RGB, hex_rgb
+from core.imaging.png_text import generation_text
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +23,18 @@ class DraftGenerator:
     runs_in_process = True
     label = "offline draft renderer (no GPU configured)"
 
-    def __init__(self, palettes: dict[str, list[str]], max_workers: int = 2) -> None:
+    def __init__(
+        self,
+        palettes: dict[str, list[str]],
+        max_workers: int = 2,
+        base_colors: dict[str, str] | None = None,
+        png_metadata: bool = True,
+    ) -> None:
+        """`base_colors`: each product's colour (by product id), so an isolated subject is drawn
+        visible on it; `png_metadata`: write the generation record into the PNG's text chunks."""
         self._palettes = palettes
+        self._base_colors: dict[str, RGB] = {pid: hex_rgb(c) for pid, c in (base_colors or {}).items()}
+        self._png_metadata = png_metadata
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="draft")
 
     def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
@@ -32,7 +44,13 @@ class DraftGenerator:
         started = time.perf_counter()
         try:
             palette = self._palettes.get(request.brief.style, [])
-            png = render_draft(request.brief, palette, request.width, request.height, request.seed)
+            text = generation_text(
+                request.prompt, request.negative_prompt, request.seed, request.steps, self.model_name, DRAFT_REVISION
+            ) if self._png_metadata else None
+            png = render_draft(
+                request.brief, palette, request.width, request.height, request.seed,
+                base_color=self._base_colors.get(request.brief.product), text=text,
+            )
             outcome = GenerationOutcome(
                 job_id=request.job_id,
                 status="completed",

@@ -24,6 +24,8 @@ from core.errors import (
     StorageError,
 )
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
+from core.generators.draft import DraftGenerator
+from core.generators.draft_art import DRAFT_REVISION
 from core.jobs import HistoryFilter, Job, JobStatus, JobStore, NewJob
 from core.jobs.history import still_running
 from core.jobs.models import REMOTE_RUNNER, in_process_runner
@@ -42,6 +44,7 @@ from core.mockups import render_mockup
 from core.ops import metrics
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.processors import LocalPrintProcessor, PrintProcessor
+from core.imaging.png_text import generation_text
 from core.printing.stored import StoredPrintFile, store_print_file
 from core.printing.stored_vectors import StoredVectorFile, store_vector_file
 from core.storage import ObjectStore, image_key
@@ -70,6 +73,8 @@ class GenerationService:
         callbacks: CallbackDispatcher | None = None,
         uploads: DirectUploads = DirectUploads(),
         printing: PrintProcessor | None = None,
+        png_metadata: bool = True,
+        model_revision: str | None = None,
     ) -> None:
         self.jobs = jobs
         self.objects = objects
@@ -88,6 +93,9 @@ class GenerationService:
         self.callbacks = callbacks
         # who cuts out and upscales print files: this process, or the GPU worker (core.printing)
         self.printing = printing or LocalPrintProcessor()
+        # print files carry the generation record in text chunks (TENKAIGEN_PNG_METADATA)
+        self._png_metadata = png_metadata
+        self._model_revision = model_revision
 
     # --- briefs (core.jobs.briefs) -------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
@@ -384,7 +392,8 @@ class GenerationService:
         job = self.owned_job(user_id, job_id)
         if job.status is not JobStatus.COMPLETED or not job.storage_key:
             raise JobNotReady(f"job {job.id} is {job.status.value}: a print file needs a completed job")
-        return store_print_file(self.objects, job, self.catalog.product(job.product), processor=self.printing)
+        return store_print_file(self.objects, job, self.catalog.product(job.product), processor=self.printing,
+                                text=self._generation_text(job))
 
     def vector_colors(self, user_id: str, job_id: str) -> int:
         """The colours a vector export of the caller's job starts from: its style's."""
@@ -408,6 +417,17 @@ class GenerationService:
         if ".." in key or not key.startswith(image_key(self.objects.prefix, job.user_id, job.id, "_", extension="")[:-1]):
             raise JobNotFound(job_id)
         return self.objects.get(key)
+
+    def _generation_text(self, job: Job) -> dict[str, str] | None:
+        """What made the job's image, for its print file's text chunks; None when turned off."""
+        if not self._png_metadata:
+            return None
+        brief = job.parsed_prompt
+        revision = DRAFT_REVISION if job.model == DraftGenerator.model_name else self._model_revision
+        return generation_text(
+            prompt=str(brief.get("prompt", job.prompt)), negative_prompt=str(brief.get("negative_prompt", "")),
+            seed=job.seed, steps=brief.get("steps") or self._limits.steps, model=job.model, revision=revision,
+        )
 
     def mockup_png(self, user_id: str, job_id: str, size: int = 640) -> bytes:
         """The caller's completed design on its product (core.mockups), as a size×size PNG."""

@@ -10,23 +10,33 @@
      left opaque rather than cut apart. The GPU worker's matting model replaces this where
      one is configured (core.printing.processors, `PrintProcessor`).
   2. Fit to the print area's pixel size (print_area_in x dpi): the processor scales the design
-     to its size on the print area (Lanczos here, Real-ESRGAN on the worker), then `contain`
-     pads (transparent, or the design's own border colour on opaque products such as the mug
-     wrap) and `cover` crops the overflow evenly, neither resampling again.
-  3. PNG with the DPI in its pHYs chunk, an sRGB ICC profile (what print shops expect) and
-     which path made it (`made_by`, a text chunk).
+     to its size on the print area (Lanczos here, Real-ESRGAN on the worker:
+     core.printing.processors). A design made at its product's generation size already has the
+     print area's aspect (core.catalog.closest_generation_size), so nothing is padded or
+     cropped; a design of another aspect (an older job) is padded (`contain`: transparent, or
+     the design's own border colour on opaque products such as the mug wrap) or cropped evenly
+     (`cover`), without resampling again.
+  3. Preflight (core.printing.preflight): the sRGB profile and DPI set, DTG alpha hardened,
+     specks removed, resolution, edge and contrast checked.
+  4. PNG with the DPI in its pHYs chunk, the sRGB ICC profile, and text chunks: the generation
+     record when given (prompt, seed, model...) and the preflight checklist, so a stored file
+     answers its checklist again without a render.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
 
 from core.catalog import Product
-from core.imaging.png import encode_png, srgb_profile
+from core.imaging.png import encode_png
 from core.imaging.png_check import load_png
+from core.imaging.png_text import add_text_chunk
+from core.printing.preflight import PreflightCheck, ScaledFrom, check_file, preflight
 from core.printing.processors import LocalPrintProcessor, PrintProcessor
 
 BACKGROUND_TOLERANCE = 48.0  # RGB distance still counted as background
@@ -34,7 +44,9 @@ SOFT_EDGE = 24.0  # the last part of the tolerance becomes partial alpha
 FEATHER_PX = 1.5  # Gaussian radius of the inward edge feather, at generation size
 MIN_PLAIN_BORDER = 0.6  # share of border pixels that must be near the background colour
 PNG_COMPRESS_LEVEL = 6
-MADE_BY_CHUNK = "tenkaigen:made-by"  # the PNG text chunk naming what made the file
+# the text chunks a print file carries besides the generation record
+PREFLIGHT_CHUNK = "tenkaigen:preflight"
+MADE_BY_CHUNK = "tenkaigen:made-by"
 LOCAL_PROCESSOR = LocalPrintProcessor()
 
 
@@ -45,7 +57,12 @@ class PrintFile:
     height: int
     dpi: int
     background_removed: bool
-    made_by: str = "local"
+    preflight: list[PreflightCheck]
+    made_by: str
+
+    @property
+    def failed(self) -> bool:
+        return any(check.status == "fail" for check in self.preflight)
 
 
 def _border(pixels: np.ndarray) -> np.ndarray:
@@ -124,12 +141,14 @@ def place_on_print_area(image: Image.Image, area: tuple[int, int], fit: str, pad
 
 
 def render_print_file(png: bytes, product: Product, processor: PrintProcessor = LOCAL_PROCESSOR,
-                      job_id: str = "") -> PrintFile:
-    """The print-ready PNG of a generated design for `product`, cut out and scaled by `processor`;
-    InvalidRequest when the design is not a whole, readable PNG within the pixel limits
+                      job_id: str = "", text: Mapping[str, str] | None = None) -> PrintFile:
+    """The print-ready PNG of a generated design for `product`, cut out and scaled by `processor`,
+    with its preflight checklist; `text` (the generation record) goes into the PNG's text
+    chunks. InvalidRequest when the design is not a whole, readable PNG within the pixel limits
     (core.imaging.png_check)."""
     with load_png(png) as opened:
         design = opened.convert("RGB")
+        profile = {key: value for key, value in opened.info.items() if key == "icc_profile"}
     width, height = product.print_size_px
     scaled = size_on_print_area(design.size, (width, height), product.print_fit)
     prepared = processor.prepare(design, cutout=product.transparent_background, size=scaled, job_id=job_id)
@@ -138,7 +157,30 @@ def render_print_file(png: bytes, product: Product, processor: PrintProcessor = 
     else:
         source, pad = prepared.image.convert("RGB"), tuple(int(c) for c in background_colour(np.asarray(design)))
     fitted = place_on_print_area(source, (width, height), product.print_fit, pad)
-    encoded = encode_png(fitted, compress_level=PNG_COMPRESS_LEVEL, dpi=product.dpi, icc_profile=srgb_profile(),
-                         text={MADE_BY_CHUNK: prepared.made_by})
-    return PrintFile(encoded, width, height, product.dpi, background_removed=prepared.background_removed,
-                     made_by=prepared.made_by)
+    fitted.info = dict(profile)
+    design_dpi = product.dpi * min(design.width / scaled[0], design.height / scaled[1])
+    method = "Real-ESRGAN ×4 + Lanczos" if "Real-ESRGAN" in prepared.made_by else "Lanczos"
+    fixed, checks = preflight(fitted, product, ScaledFrom(design.width, design.height, design_dpi, method))
+    encoded = encode_png(fixed, compress_level=PNG_COMPRESS_LEVEL, dpi=product.dpi,
+                         icc_profile=fixed.info["icc_profile"], text={**(text or {}), MADE_BY_CHUNK: prepared.made_by})
+    # the file check needs the encoded size; the checklist then joins the file as a trailing
+    # text chunk (the pixels are not encoded again)
+    checks.append(check_file(encoded))
+    encoded = add_text_chunk(encoded, PREFLIGHT_CHUNK, checklist_json(checks))
+    return PrintFile(encoded, fixed.width, fixed.height, product.dpi, background_removed=prepared.background_removed,
+                     preflight=checks, made_by=prepared.made_by)
+
+
+def checklist_json(checks: list[PreflightCheck]) -> str:
+    return json.dumps([check.as_dict() for check in checks], separators=(",", ":"))
+
+
+def checklist_from_json(value: str) -> list[PreflightCheck]:
+    """The checklist stored in a print file; ValueError when it is not one."""
+    items = json.loads(value)
+    if not isinstance(items, list):
+        raise ValueError("the preflight chunk is not a list")
+    checks = [PreflightCheck(check=str(i["check"]), status=i["status"], detail=str(i["detail"])) for i in items]
+    if any(check.status not in ("pass", "fixed", "fail") for check in checks):
+        raise ValueError("the preflight chunk holds an unknown status")
+    return checks

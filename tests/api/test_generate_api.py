@@ -31,7 +31,7 @@ def test_parse_prompt_returns_the_brief(client):
     assert response.status_code == 200
     parsed = response.json()["parsed"]
     assert parsed["subject"] == "cyberpunk samurai"
-    assert (parsed["width"], parsed["height"]) == (1664, 928)
+    assert (parsed["width"], parsed["height"]) == (2048, 800)  # the mug wrap's aspect
 
 
 def test_generate_answers_202_pending_and_the_draft_completes(client):

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from core.catalog import QWEN_IMAGE_SIZES, Catalog, closest_generation_size
+from core.catalog import ASPECT_TOLERANCE, GENERATION_PIXEL_BUDGET, Catalog, closest_generation_size
+from core.worker_contract.messages import MAX_SIDE, MIN_SIDE, SIZE_MULTIPLE
 
 STABLE_STYLE_IDS = {
     "anime", "watercolor", "vintage-poster", "line-art", "pixel-art", "cyberpunk-neon",
@@ -28,9 +29,15 @@ def test_every_style_has_a_suffix_a_negative_prompt_and_a_hex_palette(catalog: C
         assert all(re.fullmatch(r"#[0-9a-f]{6}", color) for color in style.palette), style.id
 
 
-def test_every_product_generates_at_the_qwen_image_size_closest_to_its_print_area(catalog: Catalog):
+def test_every_product_generates_at_its_print_areas_aspect_within_the_models_rules(catalog: Catalog):
     for product in catalog.products.values():
-        assert product.generation_size in QWEN_IMAGE_SIZES, product.id
+        w, h = product.generation_size
+        assert w % SIZE_MULTIPLE == 0 and h % SIZE_MULTIPLE == 0, product.id
+        assert MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE, product.id
+        assert w * h <= GENERATION_PIXEL_BUDGET, product.id
+        a_w, a_h = product.print_area_in
+        assert abs(math.log((w / h) / (a_w / a_h))) <= ASPECT_TOLERANCE, product.id
+        assert product.generation_note is None, product.id
         assert product.generation_size == closest_generation_size(*product.print_area_in), product.id
 
 
@@ -54,19 +61,33 @@ def test_products_with_a_printful_id_name_the_placement_to_read(catalog: Catalog
 
 @pytest.mark.parametrize(
     ("inches", "expected"),
-    [((12, 16), (1104, 1472)), ((9, 3.5), (1664, 928)), ((4, 4), (1328, 1328)), ((3.5, 7), (928, 1664)),
-     ((15, 12), (1472, 1104)), ((16, 20), (1104, 1472)), ((24, 16), (1584, 1056))],
+    [((4, 4), (1328, 1328)), ((3.5, 7), (928, 1856)), ((15, 12), (1456, 1168)), ((16, 20), (1168, 1456))],
 )
-def test_the_closest_generation_size_compares_aspects(inches, expected):
+def test_the_generation_size_is_the_largest_within_budget_at_the_print_areas_aspect(inches, expected):
     assert closest_generation_size(*inches) == expected
-    # and nothing else in the list is closer
-    target = math.log(inches[0] / inches[1])
-    best = min(abs(math.log(w / h) - target) for w, h in QWEN_IMAGE_SIZES)
-    assert abs(math.log(expected[0] / expected[1]) - target) == best
+
+
+def test_the_mug_wrap_gets_the_widest_size_the_worker_makes():
+    # 9x3.5 in is 2.57:1; 2128x832 would match it but is past MAX_SIDE (2048)
+    assert closest_generation_size(9, 3.5) == (2048, 800)
+
+
+def test_an_aspect_the_model_cannot_make_is_named_and_gets_the_closest_size(catalog: Catalog):
+    banner = catalog.product("mug").model_copy(update={"print_area_in": (20.0, 2.0)})  # 10:1
+    assert banner.generation_size == (MAX_SIDE, MIN_SIDE)  # 8:1, as close as the sides allow
+    assert banner.generation_note and "outside what the model makes" in banner.generation_note
+    assert "padded" in banner.generation_note
+
+
+def test_every_product_states_its_minimum_dpi_and_prints_at_least_at_it(catalog: Catalog):
+    for product in catalog.products.values():
+        assert product.dpi >= product.min_dpi >= 150, product.id
+    assert {p.id for p in catalog.products.values() if p.min_dpi == 300} == {"mug", "phone-case", "sticker"}
+    assert {p.id for p in catalog.products.values() if p.dtg} == {"t-shirt", "hoodie", "tote-bag"}
 
 
 def test_a_new_print_file_resizes_the_print_area_and_rechooses_the_generation_size(catalog: Catalog):
     hoodie = catalog.product("hoodie").with_print_file(1800, 2400, 150, source="Printful printfile 1")
     assert hoodie.print_area_in == (12, 16) and hoodie.dpi == 150
-    assert hoodie.generation_size == (1104, 1472)
+    assert hoodie.generation_size == (1136, 1520)
     assert hoodie.source == "Printful printfile 1" and hoodie.shape == "hoodie"

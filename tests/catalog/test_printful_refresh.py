@@ -67,9 +67,9 @@ def test_the_t_shirt_takes_its_variants_front_print_file(refreshed):
 
 
 def test_a_different_print_area_rechooses_the_generation_size(refreshed, catalog):
-    assert catalog.product("hoodie").generation_size == (1472, 1104)
+    assert catalog.product("hoodie").generation_size == (1456, 1168)
     hoodie = refreshed.product("hoodie")
-    assert hoodie.print_size_px == (1800, 2400) and hoodie.generation_size == (1104, 1472)
+    assert hoodie.print_size_px == (1800, 2400) and hoodie.generation_size == (1136, 1520)
 
 
 def test_a_rotatable_wall_art_file_is_turned_to_the_products_orientation(refreshed):

@@ -203,7 +203,7 @@ def test_the_app_parses_with_gemini_when_the_key_is_set(stub_server, stub, tmp_p
         response = client.post("/api/parse-prompt", json={"prompt": "a samurai cat", "style": "anime", "product": "mug"})
     parsed = response.json()["parsed"]
     assert parsed["parser"] == "gemini" and parsed["fallback_reason"] is None
-    assert (parsed["width"], parsed["height"]) == (1664, 928)
+    assert (parsed["width"], parsed["height"]) == (2048, 800)  # the mug wrap's aspect
 
 
 def test_the_app_parses_locally_without_a_key(tmp_path):

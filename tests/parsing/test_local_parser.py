@@ -15,7 +15,7 @@ def test_the_seed_example_becomes_a_full_brief(parser):
     assert brief.subject == "cyberpunk samurai"
     assert brief.style == "anime" and brief.product == "t-shirt"
     assert brief.colors == ["neon"]
-    assert (brief.width, brief.height) == (1104, 1472)
+    assert (brief.width, brief.height) == (1136, 1520)
     assert brief.prompt.startswith("cyberpunk samurai, anime illustration")
     assert "watermark" in brief.negative_prompt
     assert brief.parser == "local"

@@ -73,10 +73,11 @@ def test_each_colour_of_the_svg_is_one_of_the_designs(catalog: Catalog):
 
 
 def test_an_opaque_product_traces_the_whole_design_at_its_print_size(catalog: Catalog):
-    mug = catalog.product("mug")  # 1664x928 fitted inside the 9x3.5 in wrap: 3.5 in high
+    mug = catalog.product("mug")  # 2048x800 (2.56:1) fitted inside the 9x3.5 in wrap (2.57:1): 3.5 in high
+    width, height = mug.generation_size
     vector = render_vector_file(design_png(mug.generation_size), mug, 3)
     root = parsed(vector.svg)
-    assert root.attrib["viewBox"] == "0 0 1664 928" and root.attrib["height"] == "3.500in"
+    assert root.attrib["viewBox"] == f"0 0 {width} {height}" and root.attrib["height"] == "3.500in"
     assert coverage(rasterize(vector.svg, SCALE)).mean() > 0.99  # the background is printed too
 
 

@@ -18,8 +18,14 @@ def test_aspect_labels_are_small_ratios_or_decimals():
 
 def test_the_product_summary_shows_aspect_size_and_print_area(catalog):
     assert product_summary(catalog.product("t-shirt")) == (
-        "**Aspect 3:4** · generated at 1104×1472 px · prints 12×16 in at 150 dpi"
+        "**Aspect 3:4** · generated at 1136×1520 px · prints 12×16 in at 150 dpi"
     )
+    assert product_summary(catalog.product("mug")).startswith("**Aspect 18:7** · generated at 2048×800 px")
+
+
+def test_the_product_summary_says_when_the_model_cannot_match_the_print_areas_aspect(catalog):
+    banner = catalog.product("mug").model_copy(update={"print_area_in": (20.0, 2.0)})
+    assert "outside what the model makes" in product_summary(banner)
 
 
 def test_an_empty_final_prompt_means_no_edited_brief():

@@ -75,7 +75,7 @@ def test_a_prompt_becomes_a_qwen_image_png_in_s3_through_the_worker(
     image = httpx.get(final["image_url"], timeout=10)
     assert image.status_code == 200
     with Image.open(io.BytesIO(image.content)) as png:
-        assert (png.format, png.size) == ("PNG", (1104, 1472))  # the poster's generation size
+        assert (png.format, png.size) == ("PNG", (1136, 1520))  # the poster's generation size (3:4)
 
 
 def test_a_worker_error_ends_the_job_failed_with_its_message(tmp_path, webhook_secret):
@@ -92,4 +92,4 @@ def test_a_size_the_model_cannot_make_fails_the_job_naming_the_parameter(tmp_pat
         job_id = http.post("/api/generate", json={"prompt": "a fox", "style": "anime", "product": "mug"}).json()["job_id"]
         final = finished_job(http, job_id)
     assert final["status"] == "failed"
-    assert final["error"] == "`width` must be a multiple of 16 between 64 and 1024, got 1664"
+    assert final["error"] == "`width` must be a multiple of 16 between 64 and 1024, got 2048"
