@@ -85,7 +85,7 @@ def generate(
         )
         jobs = generation.create_batch(user_id, command, body.images)
     for job in jobs:
-        background.add_task(generation.dispatch, job.id)
+        background.add_task(generation.dispatch_later, job.id)
     return GenerateAccepted(job_id=jobs[0].id, status=jobs[0].status.value, job_ids=[job.id for job in jobs])
 
 

@@ -162,6 +162,17 @@ class GenerationService:
             return self.jobs.get(job_id)
         return self.hand_over(job)
 
+    def dispatch_later(self, job_id: str) -> None:
+        """`dispatch` as a background task after the request was answered (202): a fault there
+        (a database connection killed mid-query, say) is logged, not raised, since nobody waits
+        for it and a raised error would make the server drop the client's keep-alive connection.
+        The job stays pending, and the recovery pass claims it after the pending grace."""
+        try:
+            self.dispatch(job_id)
+        except Exception as exc:  # noqa: BLE001 (the recovery pass is the retry)
+            log.warning("dispatch deferred to recovery job_id=%s error=%s: %s", safe(job_id), type(exc).__name__,
+                        safe(str(exc)))
+
     def hand_over(self, job: Job) -> Job:
         """Send a job this process has claimed (status processing) to the generator, recording
         where it runs (this process, or a remote worker).

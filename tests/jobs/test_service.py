@@ -146,3 +146,22 @@ def test_canceling_a_job_the_generator_runs_stops_it_there_and_a_pending_one_is_
     assert service.cancel("alice", running.id).status is JobStatus.CANCELED
     assert service.cancel("alice", pending.id).status is JobStatus.CANCELED
     assert generator.canceled == [running.id]
+
+
+def test_a_background_dispatch_that_loses_its_database_connection_leaves_the_job_pending(service, generator,
+                                                                                          monkeypatch, caplog):
+    # found by the fault test (Postgres connections killed): the error escaped the 202's background
+    # task, and the server dropped the client's keep-alive connection ("Server disconnected")
+    import psycopg
+
+    job = service.create_job("alice", command())
+
+    def connection_killed(job_id: str):
+        raise psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly")
+
+    monkeypatch.setattr(service.jobs, "mark_processing", connection_killed)
+    service.dispatch_later(job.id)  # does not raise
+    monkeypatch.undo()
+    assert service.jobs.get(job.id).status is JobStatus.PENDING  # the recovery pass will claim it
+    assert generator.requests == []
+    assert "dispatch deferred to recovery" in caplog.text and job.id in caplog.text
