@@ -43,7 +43,8 @@ def test_the_print_panel_makes_and_downloads_the_print_file_and_the_svg(studio_p
 
     with page.expect_download() as print_download:
         ui.click("print-download")
-    assert print_download.value.suggested_filename == f"tenkaigen-sticker-{job.id}.png"
+    # named after the design, the product and the size: the idea's first words, sticker, 1200x1200 at 300 dpi
+    assert print_download.value.suggested_filename.endswith("_sticker_1200x1200_300dpi.png")
     png_path = tmp_path / "print.png"
     print_download.value.save_as(png_path)
     with Image.open(png_path) as printed:

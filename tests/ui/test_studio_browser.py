@@ -37,7 +37,9 @@ def test_a_designer_parses_edits_generates_and_sees_the_design_on_the_product(st
     ui.edit(ui.prompt, "a cyberpunk samurai with neon lights")
     ui.pick_style("Cyberpunk neon")
     ui.pick_product("Mug (11 oz)")
-    expect(ui.page.locator("#product-info")).to_contain_text("Aspect 1.79:1")
+    # the mug's 9x3.5 in wrap, and the size its design is generated at to match it
+    expect(ui.page.locator("#product-info")).to_contain_text("Aspect 18:7")
+    expect(ui.page.locator("#product-info")).to_contain_text("generated at 2048×800 px")
     ui.click("parse")
     final_prompt = ui.brief_field("prompt")
     expect(final_prompt).to_have_value(re.compile("samurai"))
