@@ -18,9 +18,9 @@ from api.routes import ops as ops_routes
 from api.routes import publish as publish_routes
 from api.webhook_metrics import WebhookResults
 from core.backends import MEDIA_ROUTE
-from core.jobs.recovery import RecoveryLoop
+from core.jobs.recovery import recovery_loop
 from core.ops.readiness import Readiness
-from core.publishing.mockup_queue import MockupQueueLoop
+from core.publishing.mockup_queue import mockup_queue_loop
 from core.services import Services
 from core.storage import LocalObjectStore
 
@@ -31,8 +31,8 @@ def create_api(services: Services, on_shutdown: Sequence[Callable[[], None]] = (
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # start-up pass (jobs a previous run left pending), then every interval
-        loop = RecoveryLoop(services.recovery, services.settings.recovery_interval_s).start()
-        mockups = MockupQueueLoop(services.mockup_queue).start() if services.mockup_queue else None
+        loop = recovery_loop(services.recovery, services.settings.recovery_interval_s).start()
+        mockups = mockup_queue_loop(services.mockup_queue).start() if services.mockup_queue else None
         yield
         if mockups is not None:
             mockups.stop()

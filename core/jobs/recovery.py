@@ -22,19 +22,19 @@ A process knows only its own id (`GenerationService.runner`), so "gone" is judge
 heartbeat row: the timeout must exceed the interval between passes (app.py sets three
 intervals), or a live but slow process would lose its jobs.
 
-`RecoveryLoop` runs a pass at start-up and then every interval, in a daemon thread that
+`recovery_loop` runs a pass at start-up and then every interval, in a daemon thread that
 app.py's lifespan starts and stops.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.jobs import Job, JobStore
 from core.jobs.service import GenerationService
+from core.periodic import PeriodicLoop
 from core.logsafe import safe
 
 log = logging.getLogger(__name__)
@@ -104,34 +104,13 @@ class JobRecovery:
         self._service.job_finished(job)
 
 
-class RecoveryLoop:
+def recovery_loop(recovery: JobRecovery, interval_s: float) -> PeriodicLoop:
     """Runs `JobRecovery.run_once` now and every `interval_s` until stopped."""
 
-    def __init__(self, recovery: JobRecovery, interval_s: float) -> None:
-        self._recovery = recovery
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="job-recovery", daemon=True)
-        self.passes = 0
+    def run_once() -> None:
+        report = recovery.run_once()
+        if report.redispatched or report.reaped or report.orphaned:
+            log.info("recovery pass redispatched=%s reaped=%s orphaned=%s",
+                     len(report.redispatched), len(report.reaped), len(report.orphaned))
 
-    def start(self) -> RecoveryLoop:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout=timeout_s)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                report = self._recovery.run_once()
-                if report.redispatched or report.reaped or report.orphaned:
-                    log.info("recovery pass redispatched=%s reaped=%s orphaned=%s",
-                             len(report.redispatched), len(report.reaped), len(report.orphaned))
-            except Exception:  # the database may be away for a while: try again next interval
-                log.exception("recovery pass failed")
-            self.passes += 1
-            if self._interval_s <= 0:
-                return
-            self._stop.wait(self._interval_s)
+    return PeriodicLoop("job-recovery", run_once, interval_s)

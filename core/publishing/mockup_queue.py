@@ -1,4 +1,4 @@
-"""The official-mockup queue's worker: every app process runs one (MockupQueueLoop, started by
+"""The official-mockup queue's worker: every app process runs one (mockup_queue_loop, started by
 the API's lifespan), and all of them drain the one queue in the jobs database.
 
 A pass (`MockupQueue.run_once`):
@@ -18,7 +18,6 @@ loses none. The clock is injectable (epoch seconds) so tests move time instead o
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from core.catalog.printful import (
     PrintfulUnreachable,
     LOCKOUT_S,
 )
+from core.periodic import PeriodicLoop
 from core.publishing.store import MockupImage, MockupTask, PublishingStore
 
 log = logging.getLogger(__name__)
@@ -152,27 +152,6 @@ class MockupQueue:
         log.warning("printful mockups failed job_id=%s error=%s", task.job_id, error)
 
 
-class MockupQueueLoop:
+def mockup_queue_loop(queue: MockupQueue, interval_s: float = LOOP_INTERVAL_S) -> PeriodicLoop:
     """Runs `MockupQueue.run_once` now and every `interval_s` until stopped (a daemon thread)."""
-
-    def __init__(self, queue: MockupQueue, interval_s: float = LOOP_INTERVAL_S) -> None:
-        self._queue = queue
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="printful-mockups", daemon=True)
-
-    def start(self) -> MockupQueueLoop:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout=timeout_s)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.run_once()
-            except Exception:  # the database or Printful may be away for a while: try again next interval
-                log.exception("printful mockup pass failed")
-            self._stop.wait(self._interval_s)
+    return PeriodicLoop("printful-mockups", queue.run_once, interval_s)

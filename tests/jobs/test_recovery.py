@@ -18,7 +18,7 @@ from core.generators import GenerationOutcome
 from core.jobs import JobStatus, JobStore
 from core.jobs.postgres_store import PostgresJobStore, open_pool
 from core.parsing import LocalPromptParser
-from core.jobs.recovery import JobRecovery, RecoveryLoop, RecoveryPolicy
+from core.jobs.recovery import JobRecovery, recovery_loop, RecoveryPolicy
 from core.jobs.service import GenerateCommand, GenerationService
 from core.storage import LocalObjectStore
 from core.worker_contract.webhooks import WebhookPayload, WebhookSigner
@@ -127,7 +127,7 @@ def test_a_job_reaped_while_its_image_uploads_keeps_no_image(sqlite_store, catal
 def test_the_recovery_loop_runs_at_start_and_stops(sqlite_store, catalog, tmp_path):
     service, generator = make_service(sqlite_store, catalog, tmp_path)
     job = service.create_job("alice", GenerateCommand(prompt="a fox", style="anime", product="mug"))
-    loop = RecoveryLoop(JobRecovery(service, sqlite_store, RecoveryPolicy(pending_grace_s=0)), interval_s=3600).start()
+    loop = recovery_loop(JobRecovery(service, sqlite_store, RecoveryPolicy(pending_grace_s=0)), interval_s=3600).start()
     wait_until(lambda: loop.passes >= 1, what="the start-up pass")
     loop.stop()
     assert [r.job_id for r in generator.requests] == [job.id]
