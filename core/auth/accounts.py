@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool
 from core.auth.passwords import MIN_PASSWORD_CHARS, hash_password, verify_password
 from core.auth.throttle import LoginFailures, PostgresLoginFailures, SqliteLoginFailures
 from core.errors import InvalidRequest
-from core.jobs.queries import load_queries, sqlite_schema
+from core.jobs.queries import load_queries, open_sqlite
 
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 # checked when the name is unknown, so an unknown name costs as long as a wrong password
@@ -65,13 +65,9 @@ def check_new_account(name: str, password: str) -> None:
 
 class SqliteAccountStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
-        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn = open_sqlite(path)
         self._queries = load_queries("sqlite")
-        with self._lock:
-            self._conn.executescript(sqlite_schema())
 
     def add(self, name: str, password: str, is_admin: bool = False) -> Account:
         check_new_account(name, password)

@@ -28,7 +28,6 @@ from typing import Protocol
 from psycopg_pool import ConnectionPool
 
 from core.errors import LoginThrottled
-from core.jobs.queries import sqlite_schema
 from core.logsafe import safe
 from core.ops import metrics
 from core.settings import Settings
@@ -143,19 +142,12 @@ def _keys(name: str, address: str | None) -> list[str]:
     return [_account_key(name)] + ([_address_key(address)] if address else [])
 
 
-def _apply_jobs_database_schema(conn: sqlite3.Connection) -> None:
-    """The SQLite jobs database's schema (login_failures is part of it); idempotent."""
-    conn.executescript(sqlite_schema())
-
-
 class SqliteLoginFailures:
     """On the account store's SQLite connection (and its lock), so the file is opened once."""
 
     def __init__(self, conn: sqlite3.Connection, lock: threading.Lock) -> None:
         self._conn = conn
-        self._lock = lock
-        with self._lock:
-            _apply_jobs_database_schema(conn)
+        self._lock = lock  # the connection comes with the jobs database's schema (core.jobs.queries.open_sqlite)
 
     def add_failure(self, key: str, now: float, forget_before: float) -> int:
         with self._lock:

@@ -8,8 +8,10 @@ dropped. `load_queries(dialect)` returns the blocks by name.
 from __future__ import annotations
 
 import re
+import sqlite3
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from importlib.resources.abc import Traversable
 from typing import Literal
 
@@ -28,6 +30,19 @@ def sql_files() -> Traversable:
 def sqlite_schema() -> str:
     """The SQLite database's tables, indexes and trigger; every statement safe to run again."""
     return (sql_files() / "sqlite" / "schema.sql").read_text()
+
+
+def open_sqlite(path: Path) -> sqlite3.Connection:
+    """A connection to the SQLite jobs database at `path` (made if missing) with its schema, shared
+    by the job, account and publishing stores: WAL, a busy timeout (every process waits its turn for
+    the write lock), autocommit, rows by column name, usable from any thread behind the store's lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.executescript(sqlite_schema())
+    return conn
 
 
 @cache

@@ -13,7 +13,7 @@ from typing import Any
 from core.errors import InvalidTransition, JobNotFound
 from core.jobs.history import DELETABLE_STATUSES, HistoryFilter, still_running
 from core.jobs.models import GpuUsage, Job, NewJob
-from core.jobs.queries import load_queries, sqlite_schema
+from core.jobs.queries import load_queries, open_sqlite
 from core.jobs.status import JobStatus
 from core.jobs.transitions import TransitionMethods, TransitionWrite, clipped_error
 from core.jobs.quotas import DAY, MINUTE, QuotaLimits, QuotaUsage, check_quota
@@ -56,14 +56,9 @@ def _parse_time(value: str | None) -> datetime | None:
 
 class SqliteJobStore(TransitionMethods):
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn = open_sqlite(path)
         with self._lock:
-            self._conn.executescript(sqlite_schema())
             self._add_missing_columns()
 
     def _add_missing_columns(self) -> None:

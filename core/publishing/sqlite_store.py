@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidTransition
-from core.jobs.queries import parse_queries, sql_files, sqlite_schema
+from core.jobs.queries import open_sqlite, parse_queries, sql_files
 from core.publishing.store import (
     RATE_WINDOW_S,
     MockupImage,
@@ -30,14 +30,8 @@ QUERIES = parse_queries((sql_files() / "queries" / "printful_sqlite.sql").read_t
 
 class SqlitePublishingStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=10000")
-        with self._lock:
-            self._conn.executescript(sqlite_schema())
+        self._conn = open_sqlite(path)
 
     # --- the mockup queue ------------------------------------------------------------------
     def enqueue_mockups(self, task: NewMockupTask, now: float) -> MockupTask:
