@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from core.errors import InvalidTransition
 
 MockupStatus = Literal["queued", "submitted", "completed", "failed"]
 RATE_WINDOW_S = 60.0  # Printful counts create-task calls per minute
@@ -155,3 +158,83 @@ class PublishingStore(Protocol):
     def published_products(self, job_ids: Sequence[str]) -> dict[str, StoreProduct]: ...
 
     def close(self) -> None: ...
+
+
+class SqlPublishingStore:
+    """What the two dialects' publishing stores share: every statement but the ones that need
+    a transaction or a dialect's own parameters (claim_submission, reserve_product,
+    published_products). A store supplies its named queries and runs one statement with
+    `_one_or_none` (the row it returns, if any) or `_execute`."""
+
+    _queries: dict[str, str]
+
+    def _one_or_none(self, query: str, params: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _execute(self, query: str, params: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # --- the mockup queue ------------------------------------------------------------------
+    def enqueue_mockups(self, task: NewMockupTask, now: float) -> MockupTask:
+        params = {"id": uuid.uuid4().hex, "job_id": task.job_id, "user_id": task.user_id, "store_key": task.store_key,
+                  "product_id": task.product_id, "variant_key": variant_key(task.variant_ids),
+                  "variant_ids": json.dumps(sorted(task.variant_ids)), "files": json.dumps(task.files), "now": now}
+        row = self._one_or_none(self._queries["enqueue_mockups"], params)
+        assert row is not None  # INSERT ... RETURNING always yields the row
+        return MockupTask.from_row(row)
+
+    def record_lockout(self, store_key: str, until: float) -> None:
+        self._execute(self._queries["ensure_rate_window"], {"store_key": store_key})
+        self._execute(self._queries["record_lockout"], {"store_key": store_key, "until": until})
+
+    def open_mockups(self, job_id: str, variant_key: str) -> MockupTask | None:
+        row = self._one_or_none(self._queries["open_mockups"], {"job_id": job_id, "variant_key": variant_key})
+        return MockupTask.from_row(row) if row else None
+
+    def latest_mockups(self, job_id: str) -> MockupTask | None:
+        row = self._one_or_none(self._queries["latest_mockups"], {"job_id": job_id})
+        return MockupTask.from_row(row) if row else None
+
+    def claim_poll(self, lease_s: float, now: float) -> MockupTask | None:
+        row = self._one_or_none(self._queries["claim_due_poll"], {"now": now, "until": now + lease_s})
+        return MockupTask.from_row(row) if row else None
+
+    def mark_submitted(self, task_id: str, task_key: str, next_check: float, now: float) -> MockupTask:
+        row = self._one_or_none(self._queries["mark_submitted"], {"id": task_id, "task_key": task_key, "next": next_check,
+                                                            "now": now})
+        if row is None:
+            raise InvalidTransition(task_id, "not queued", "submitted")
+        return MockupTask.from_row(row)
+
+    def reschedule(self, task_id: str, next_at: float, now: float) -> None:
+        self._one_or_none(self._queries["reschedule"], {"id": task_id, "next": next_at, "now": now})
+
+    def complete_mockups(self, task_id: str, mockups: Sequence[MockupImage], now: float) -> MockupTask:
+        row = self._one_or_none(self._queries["complete_mockups"], {"id": task_id, "mockups": mockups_json(mockups),
+                                                              "now": now})
+        if row is None:
+            raise InvalidTransition(task_id, "not submitted", "completed")
+        return MockupTask.from_row(row)
+
+    def fail_mockups(self, task_id: str, error: str, now: float) -> None:
+        self._one_or_none(self._queries["fail_mockups"], {"id": task_id, "error": clipped(error), "now": now})
+
+    def record_product(self, job_id: str, variant_key: str, sync_product_id: int, product_url: str) -> StoreProduct:
+        row = self._one_or_none(self._queries["record_product"], {"job_id": job_id, "variant_key": variant_key,
+                                                            "sync_product_id": sync_product_id,
+                                                            "product_url": product_url})
+        if row is None:
+            raise InvalidTransition(job_id, "not publishing", "published")
+        return StoreProduct.from_row(row)
+
+
+    # --- store products ---------------------------------------------------------------------
+    def release_product(self, job_id: str, variant_key: str) -> None:
+        self._execute(self._queries["release_product"], {"job_id": job_id, "variant_key": variant_key})
+
+    @staticmethod
+    def _product_params(job_id: str, variant_key: str, user_id: str, name: str, variant_ids: Sequence[int],
+                        retail_price: str, lease_s: float, now: float) -> dict[str, Any]:
+        return {"job_id": job_id, "variant_key": variant_key, "user_id": user_id, "name": name,
+                "variant_ids": json.dumps(sorted(variant_ids)), "retail_price": retail_price,
+                "until": now + lease_s, "now": now}
