@@ -1,6 +1,6 @@
 """Results straight to the bucket, end to end, against the bucket's own speed (run by hand).
 
-    .venv/bin/python bench/bench_direct_upload.py [--jobs 320] [--concurrency 16] [--mode direct|base64|both]
+    .venv/bin/python -m bench.bench_direct_upload [--jobs 320] [--concurrency 16] [--mode direct|base64|both]
 
 Everything runs on loopback and stops by itself:
 - Postgres: TENKAIGEN_TEST_PG_URL's server, or a throwaway one (tests/support/postgres.py);
@@ -14,7 +14,9 @@ Everything runs on loopback and stops by itself:
 `--concurrency` clients each submit a job and wait until its webhook was applied, until
 `--jobs` jobs are done: jobs/s end to end. Then, in the same run, the same PNG is PUT with
 boto3 to the same server at the same concurrency: PUT/s. It prints both, their ratio, and the
-webhook's latency as the worker sees it (p50/p95).
+webhook's latency as the worker sees it (p50/p95), and the CPU time each process spent per job
+(the app, moto's server, Postgres, and this process: the clients and the fake worker), which
+says where a job's time goes on a machine whose cores they all share.
 """
 
 from __future__ import annotations
@@ -36,10 +38,10 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.load_test import free_port, wait_http
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.load_test import free_port, wait_http  # noqa: E402 (after the path)
 
 S3_KEY = "testing"
 BUCKET = "tenkaigen-bench"
@@ -205,6 +207,33 @@ def serve_in_thread(app: Any, port: int) -> Any:
         thread.join(timeout=10)
 
 
+class CpuMeter:
+    """CPU seconds (user + system) spent by the app, moto's server, Postgres and this process."""
+
+    def __init__(self, app_pid: int, moto_pid: int) -> None:
+        self._pids = {"app": app_pid, "moto": moto_pid, "bench": os.getpid()}
+
+    def sample(self) -> dict[str, float]:
+        import psutil
+
+        spent = {}
+        for name, pid in self._pids.items():
+            try:
+                times = psutil.Process(pid).cpu_times()
+                spent[name] = times.user + times.system
+            except psutil.NoSuchProcess:
+                spent[name] = 0.0
+        spent["postgres"] = 0.0
+        for proc in psutil.process_iter(["name", "cpu_times"]):
+            if proc.info["name"] and proc.info["name"].startswith("postgres") and proc.info["cpu_times"]:
+                spent["postgres"] += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+        return spent
+
+    @staticmethod
+    def per_item_ms(before: dict[str, float], after: dict[str, float], items: int) -> dict[str, float]:
+        return {name: round((after[name] - before[name]) / items * 1000, 2) for name in after}
+
+
 # --- the measurements ---------------------------------------------------------------------------
 def run_jobs(app_url: str, worker: FakeWorker, jobs: int, concurrency: int) -> float:
     """Jobs/s: `concurrency` clients, each submitting and waiting for its job's webhook to be applied."""
@@ -255,7 +284,8 @@ def check_completed(database_url: str, jobs: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def run_mode(mode: str, args: argparse.Namespace, database_url: str, s3_endpoint: str, workdir: Path) -> dict[str, Any]:
+def run_mode(mode: str, args: argparse.Namespace, database_url: str, s3_endpoint: str, workdir: Path,
+             moto_pid: int) -> dict[str, Any]:
     from core.worker_contract.webhooks import generate_webhook_secret
 
     secret = generate_webhook_secret()
@@ -276,21 +306,27 @@ def run_mode(mode: str, args: argparse.Namespace, database_url: str, s3_endpoint
         for name in ("GEMINI_API_KEY", "SUPABASE_URL", "SUPABASE_JWT_SECRET", "PRINTFUL_API_TOKEN", "TENKAIGEN_MODEL_PATH"):
             env[name] = ""
         with process(f"app-{mode}", [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(app_port)],
-                     workdir, env):
+                     workdir, env) as app:
             wait_http(f"{app_url}/api/health", "the app")
             run_jobs(app_url, worker, args.concurrency, args.concurrency)  # warm-up: connections, first PNG
             worker.webhook_s.clear(), worker.put_s.clear(), worker.webhook_bytes.clear()
+            meter = CpuMeter(app.pid, moto_pid)
+            before = meter.sample()
             jobs_per_s = run_jobs(app_url, worker, args.jobs, args.concurrency)
+            job_cpu_ms = meter.per_item_ms(before, meter.sample(), args.jobs)
     if worker.failures:
         raise SystemExit(f"{len(worker.failures)} deliveries failed, first: {worker.failures[0]}")
     png = next(iter(worker.pngs.values()))
+    before = meter.sample()
     puts_per_s = raw_put_rate(s3_endpoint, png, args.jobs, args.concurrency)
+    put_cpu_ms = meter.per_item_ms(before, meter.sample(), args.jobs)
     return {
         "mode": mode, "png_bytes": len(png), "jobs_per_s": jobs_per_s, "raw_put_per_s": puts_per_s,
         "ratio": jobs_per_s / puts_per_s,
         "webhook_p50_ms": percentile(worker.webhook_s, 50) * 1000, "webhook_p95_ms": percentile(worker.webhook_s, 95) * 1000,
         "webhook_body_bytes_max": max(worker.webhook_bytes),
         "worker_put_p95_ms": percentile(worker.put_s, 95) * 1000 if worker.put_s else None,
+        "cpu_ms_per_job": job_cpu_ms, "cpu_ms_per_raw_put": put_cpu_ms,
     }
 
 
@@ -313,17 +349,19 @@ def main(argv: list[str] | None = None) -> int:
         moto_port = free_port()
         s3_endpoint = f"http://127.0.0.1:{moto_port}"
         with postgres_server() as database_url, process("moto", [sys.executable, "-c", MOTO_SCRIPT, str(moto_port)],
-                                                        workdir):
+                                                        workdir) as moto:
             wait_http(s3_endpoint, "moto's S3 server")
             boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id=S3_KEY,
                          aws_secret_access_key=S3_KEY).create_bucket(Bucket=BUCKET)
             for mode in modes:
-                report = run_mode(mode, args, database_url, s3_endpoint, workdir)
+                report = run_mode(mode, args, database_url, s3_endpoint, workdir, moto.pid)
                 reports.append(report)
                 print(f"{mode:>6}: {report['jobs_per_s']:.1f} jobs/s end to end vs {report['raw_put_per_s']:.1f} raw "
                       f"boto3 PUT/s of the same {report['png_bytes'] / 1e6:.2f} MB PNG at concurrency "
                       f"{args.concurrency}: ratio {report['ratio']:.2f}x; webhook p50 {report['webhook_p50_ms']:.1f} ms, "
                       f"p95 {report['webhook_p95_ms']:.1f} ms; largest webhook body {report['webhook_body_bytes_max']:,} B",
+                      flush=True)
+                print(f"        CPU ms per job {report['cpu_ms_per_job']}; per raw PUT {report['cpu_ms_per_raw_put']}",
                       flush=True)
             completed, total = check_completed(database_url, args.jobs)
             print(f"jobs in the database: {completed} completed of {total}")

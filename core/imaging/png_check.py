@@ -1,5 +1,8 @@
 """Checks a PNG before it is trusted: signature, bounded dimensions, then every pixel decoded.
 
+(`check_png_header` reads only the signature and the IHDR chunk: what a direct upload's object
+is checked with when fetching the whole of it is not worth it; see core/jobs/results.py.)
+
 A PNG whose header is right may still be corrupt further on (a cut or garbled IDAT, a bad
 CRC), and a text chunk may inflate to hundreds of megabytes. Reading the header only lets
 such an image complete a job and break every later reader (print files, thumbnails), so the
@@ -65,3 +68,32 @@ def check_png(data: bytes, max_side: int = MAX_SIDE_PX, max_pixels: int = MAX_PI
     """The (width, height) of a well-formed PNG within bounds, every pixel decoded; InvalidRequest otherwise."""
     with load_png(data, max_side, max_pixels) as image:
         return image.size
+
+
+# the signature, then IHDR: length (4), type (4), width, height, bit depth, colour type,
+# compression, filter, interlace (13), CRC (4)
+PNG_HEADER_BYTES = len(PNG_SIGNATURE) + 4 + 4 + 13 + 4
+# colour type: the bit depths PNG allows for it
+_BIT_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
+
+
+def check_png_header(head: bytes, max_side: int = MAX_SIDE_PX, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """The (width, height) a PNG's first PNG_HEADER_BYTES declare: signature, an IHDR chunk
+    whose CRC holds and whose fields PNG allows, dimensions within bounds; InvalidRequest otherwise.
+    Nothing past the header is read: a PNG cut or garbled further on passes (check_png finds that)."""
+    if not head.startswith(PNG_SIGNATURE):
+        raise InvalidRequest("image is not a PNG (bad signature)")
+    if len(head) < PNG_HEADER_BYTES:
+        raise InvalidRequest("image is cut short before the end of its PNG header")
+    length, chunk_type = struct.unpack(">I4s", head[8:16])
+    data, crc = head[16:29], struct.unpack(">I", head[29:33])[0]
+    if length != 13 or chunk_type != b"IHDR":
+        raise InvalidRequest("image is not a PNG (its first chunk is not IHDR)")
+    if zlib.crc32(chunk_type + data) != crc:
+        raise InvalidRequest("image could not be read: the PNG header's CRC does not match")
+    width, height, bit_depth, colour_type, compression, filter_method, interlace = struct.unpack(">IIBBBBB", data)
+    if bit_depth not in _BIT_DEPTHS.get(colour_type, ()) or compression or filter_method or interlace > 1:
+        raise InvalidRequest("image could not be read: its PNG header has fields PNG does not allow")
+    if not (0 < width <= max_side and 0 < height <= max_side) or width * height > max_pixels:
+        raise InvalidRequest(f"image dimensions {width}x{height} are out of bounds (max side {max_side})")
+    return width, height

@@ -34,10 +34,11 @@ class StorageUsage:
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """What a HEAD tells of a stored object."""
+    """What a HEAD tells of a stored object, and its first bytes when they were asked for."""
 
     bytes: int
     content_type: str | None
+    first_bytes: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,10 @@ class ObjectStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
-    def head(self, key: str) -> ObjectInfo | None:
-        """Size and content type of the object; None when it is missing (StorageError when unreadable)."""
+    def head(self, key: str, first_bytes: int = 0) -> ObjectInfo | None:
+        """Size and content type of the object, and up to `first_bytes` of its leading bytes (one
+        request either way: a ranged GET on a bucket); None when it is missing (StorageError when
+        unreadable)."""
         ...
 
     def presigned_put_url(self, key: str, expires_s: int) -> PresignedUpload | None:

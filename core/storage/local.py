@@ -47,15 +47,19 @@ class LocalObjectStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def head(self, key: str) -> ObjectInfo | None:
+    def head(self, key: str, first_bytes: int = 0) -> ObjectInfo | None:
         path = self._path(key)
         try:
             size = path.stat().st_size
+            leading = b""
+            if first_bytes > 0:
+                with path.open("rb") as file:
+                    leading = file.read(first_bytes)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StorageError(f"could not read {key}: {exc}") from exc
-        return ObjectInfo(bytes=size, content_type="image/png" if path.suffix == ".png" else None)
+        return ObjectInfo(bytes=size, content_type="image/png" if path.suffix == ".png" else None, first_bytes=leading)
 
     def presigned_put_url(self, key: str, expires_s: int) -> PresignedUpload | None:
         """None: a folder on this machine has no URL a worker elsewhere could PUT to."""

@@ -42,6 +42,14 @@ def make_s3_client(
     )
 
 
+def _total_size(answer: dict[str, Any]) -> int:
+    """The whole object's size from a ranged GET's `Content-Range: bytes 0-32/1623456` (a store
+    that ignored the range sent the whole object: its length)."""
+    content_range = answer.get("ContentRange") or ""
+    total = content_range.rpartition("/")[2]
+    return int(total) if total.isdigit() else int(answer.get("ContentLength", 0))
+
+
 class S3ObjectStore:
     def __init__(self, client: Any, bucket: str, prefix: str, endpoint: str | None, public_base_url: str | None = None) -> None:
         self._client = client
@@ -85,8 +93,19 @@ class S3ObjectStore:
         except BotoCoreError as exc:
             raise StorageError(f"Failed to check {key} in bucket {self.bucket}: {exc}") from exc
 
-    def head(self, key: str) -> ObjectInfo | None:
+    def head(self, key: str, first_bytes: int = 0) -> ObjectInfo | None:
+        """HEAD, or with `first_bytes` a ranged GET: the same one request, and Content-Range
+        carries the whole object's size."""
         try:
+            if first_bytes > 0:
+                try:
+                    answer = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{first_bytes - 1}")
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "InvalidRange":
+                        raise
+                    return self.head(key)  # an empty object has no byte 0
+                return ObjectInfo(bytes=_total_size(answer), content_type=answer.get("ContentType"),
+                                  first_bytes=answer["Body"].read(first_bytes))
             answer = self._client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:

@@ -113,14 +113,62 @@ def test_an_upload_of_another_size_fails_the_job_and_is_removed(bucket_client, h
 
 
 @pytest.mark.slow
-def test_an_upload_whose_sha256_differs_fails_the_job(bucket_client, held_worker, webhook_secret):
+def test_the_full_check_fails_an_upload_whose_sha256_differs(
+    tmp_path, webhook_secret, held_worker, s3_endpoint, s3_bucket
+):
+    with app_client(tmp_path, webhook_secret, held_worker[1], TENKAIGEN_UPLOAD_CHECK="full",
+                    **s3_settings(s3_endpoint, s3_bucket)) as client:
+        job = submit(client)
+        png = solid_png(job.width, job.height)
+        other = png[:-1] + bytes([png[-1] ^ 0xFF])  # same size, one byte changed: only the digest tells
+        put(held_worker[0].received[0]["upload"], other)
+        post(client, uploaded(job, png), webhook_secret)
+        status = status_of(client, job)
+    assert status["status"] == "failed" and "SHA-256" in status["error"]
+
+
+@pytest.mark.slow
+def test_the_header_check_reads_only_the_header_so_a_change_past_it_completes(
+    bucket_client, held_worker, webhook_secret
+):
+    """What TENKAIGEN_UPLOAD_CHECK=header (the default) leaves to the worker: the bytes past the
+    PNG header. The same-size object completes; the full check above is the one that reads them."""
     job = submit(bucket_client)
     png = solid_png(job.width, job.height)
-    other = png[:-1] + bytes([png[-1] ^ 0xFF])  # same size, one byte changed: only the digest tells
-    put(held_worker[0].received[0]["upload"], other)
+    put(held_worker[0].received[0]["upload"], png[:-1] + bytes([png[-1] ^ 0xFF]))
+    post(bucket_client, uploaded(job, png), webhook_secret)
+    assert status_of(bucket_client, job)["status"] == "completed"
+
+
+@pytest.mark.slow
+def test_an_upload_whose_png_header_is_corrupt_fails_the_job_and_is_removed(bucket_client, held_worker, webhook_secret):
+    job = submit(bucket_client)
+    png = bytearray(solid_png(job.width, job.height))
+    png[20] ^= 0x40  # inside IHDR's width: the chunk's CRC no longer holds
+    put(held_worker[0].received[0]["upload"], bytes(png))
+    post(bucket_client, uploaded(job, bytes(png)), webhook_secret)
+    status = status_of(bucket_client, job)
+    assert status["status"] == "failed"
+    assert status["error"] == ("the worker's upload of the image is not the asked image: image could not be read: "
+                               "the PNG header's CRC does not match")
+    assert bucket_client.app.state.services.generation.objects.head(f"ai-generated/local/{job.id}.png") is None
+
+
+@pytest.mark.slow
+def test_an_upload_stored_as_another_content_type_fails_the_job(bucket_client, held_worker, webhook_secret):
+    job = submit(bucket_client)
+    png = solid_png(job.width, job.height)
+    upload = held_worker[0].received[0]["upload"]
+    # the presigned URL signs Content-Type: the bucket refuses the PUT under another one
+    refused = httpx.put(upload["url"], content=png, headers={"Content-Type": "application/octet-stream"}, timeout=10)
+    assert refused.status_code == 403
+    # stored so all the same (by a client holding the bucket's keys, say)
+    objects = bucket_client.app.state.services.generation.objects
+    objects.put(f"ai-generated/local/{job.id}.png", png, "application/octet-stream")
     post(bucket_client, uploaded(job, png), webhook_secret)
     status = status_of(bucket_client, job)
-    assert status["status"] == "failed" and "SHA-256" in status["error"]
+    assert status["status"] == "failed"
+    assert "stored as 'application/octet-stream', not image/png" in status["error"]
 
 
 @pytest.mark.slow

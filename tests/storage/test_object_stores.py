@@ -94,3 +94,20 @@ def test_a_missing_bucket_is_a_storage_error_naming_the_bucket(s3_endpoint: str)
     store = S3ObjectStore(client, bucket="no-such-bucket", prefix="ai-generated/", endpoint=s3_endpoint)
     with pytest.raises(StorageError, match="no-such-bucket"):
         store.put_png("ai-generated/a/b.png", solid_png(4, 4))
+
+
+def test_head_tells_the_size_type_and_the_first_bytes_asked_for_in_one_call(object_store):
+    data = bytes(range(256)) * 40
+    object_store.put_png("ai-generated/u/h.png", data)
+    info = object_store.head("ai-generated/u/h.png", first_bytes=33)
+    assert (info.bytes, info.content_type, info.first_bytes) == (len(data), "image/png", data[:33])
+    whole = object_store.head("ai-generated/u/h.png", first_bytes=len(data) + 100)
+    assert (whole.bytes, whole.first_bytes) == (len(data), data)
+    assert object_store.head("ai-generated/u/h.png").first_bytes == b""
+    assert object_store.head("ai-generated/u/missing.png", first_bytes=33) is None
+
+
+def test_head_of_an_empty_object_with_first_bytes_is_its_size_zero(object_store):
+    object_store.put_png("ai-generated/u/empty.png", b"")
+    info = object_store.head("ai-generated/u/empty.png", first_bytes=33)
+    assert (info.bytes, info.first_bytes) == (0, b"")
