@@ -114,6 +114,7 @@ class FakeWorker:
         self.webhook_bytes: list[int] = []
         self.failures: list[str] = []
         self._done: dict[str, threading.Event] = {}
+        self._receipts: dict[int, Any] = {}
         self._lock = threading.Lock()
 
     def done(self, job_id: str) -> threading.Event:
@@ -125,9 +126,18 @@ class FakeWorker:
             self.pngs[(width, height)] = noisy_png(width, height)
         return self.pngs[(width, height)]
 
+    def receipt(self, png: bytes) -> Any:
+        """The upload's receipt; the digest is the real worker's work, computed once here."""
+        import hashlib
+
+        from core.worker_contract.messages import UploadedImage
+
+        if id(png) not in self._receipts:
+            self._receipts[id(png)] = UploadedImage(bytes=len(png), sha256=hashlib.sha256(png).hexdigest())
+        return self._receipts[id(png)]
+
     def app(self) -> Any:
         import base64
-        import hashlib
 
         import httpx
         from starlette.applications import Starlette
@@ -135,7 +145,7 @@ class FakeWorker:
         from starlette.responses import JSONResponse
         from starlette.routing import Route
 
-        from core.worker_contract.messages import UploadedImage, WebhookPayload
+        from core.worker_contract.messages import WebhookPayload
         from core.worker_contract.webhooks import SignatureRejected, WebhookSigner, verify_signature
 
         signer = WebhookSigner(self.secret)
@@ -157,8 +167,7 @@ class FakeWorker:
                     self.put_s.append(time.perf_counter() - started)
                     answer.raise_for_status()
                     payload = WebhookPayload(job_id=job["job_id"], status="completed", seed=job["seed"],
-                                             image=UploadedImage(bytes=len(png), sha256=hashlib.sha256(png).hexdigest()),
-                                             gpu_seconds=0.01, cold_start_seconds=0.0)
+                                             image=self.receipt(png), gpu_seconds=0.01, cold_start_seconds=0.0)
                 else:
                     payload = WebhookPayload(job_id=job["job_id"], status="completed", seed=job["seed"],
                                              image_base64=base64.b64encode(png).decode(), gpu_seconds=0.01)

@@ -31,6 +31,9 @@ from core.errors import LoginThrottled, Unauthenticated
 class Authenticator(Protocol):
     mode: str
     requires_login: bool
+    # whether `authenticate` may block (a password hash, a key fetch): the API then calls it
+    # off the event loop; one that only compares in memory is called inline
+    blocks: bool
 
     def authenticate(self, authorization: str | None) -> Identity:
         """The caller named by an `Authorization` header value; Unauthenticated otherwise."""
@@ -62,6 +65,7 @@ def _scheme_and_value(authorization: str | None, scheme: str) -> str:
 class OpenAccess:
     mode = "none"
     requires_login = False
+    blocks = False
 
     def __init__(self, local_user: str) -> None:
         if not is_valid_user_id(local_user):
@@ -87,6 +91,7 @@ class OpenAccess:
 class LocalAccountsAuth:
     mode = "local"
     requires_login = True
+    blocks = True
     # A scrypt check costs tens of milliseconds; an API client sends the same Basic header
     # on every call, so a verified one is remembered briefly (by its hash, in memory only).
     CACHE_TTL_S = 60.0
@@ -157,6 +162,7 @@ class LocalAccountsAuth:
 class SupabaseAuth:
     mode = "supabase"
     requires_login = True
+    blocks = True
 
     def __init__(self, verifier: SupabaseTokenVerifier, password_login: SupabasePasswordLogin | None) -> None:
         self._verifier = verifier
