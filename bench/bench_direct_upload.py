@@ -1,6 +1,7 @@
 """Results straight to the bucket, end to end, against the bucket's own speed (run by hand).
 
     .venv/bin/python -m bench.bench_direct_upload [--jobs 320] [--concurrency 16] [--mode direct|base64|both]
+        [--upload-check header|full]
 
 Everything runs on loopback and stops by itself:
 - Postgres: TENKAIGEN_TEST_PG_URL's server, or a throwaway one (tests/support/postgres.py);
@@ -310,7 +311,7 @@ def run_mode(mode: str, args: argparse.Namespace, database_url: str, s3_endpoint
             "TENKAIGEN_WEBHOOK_URL": f"{app_url}/api/generate/webhook", "TENKAIGEN_PUBLIC_URL": app_url,
             "TENKAIGEN_DIRECT_UPLOAD": "auto" if mode == "direct" else "off", "TENKAIGEN_AUTH": "none",
             "TENKAIGEN_QUOTA_PER_MINUTE": "0", "TENKAIGEN_QUOTA_PER_DAY": "0", "TENKAIGEN_QUOTA_IN_FLIGHT": "0",
-            "TENKAIGEN_RECOVERY_INTERVAL_S": "0",
+            "TENKAIGEN_RECOVERY_INTERVAL_S": "0", "TENKAIGEN_UPLOAD_CHECK": args.upload_check,
         }
         for name in ("GEMINI_API_KEY", "SUPABASE_URL", "SUPABASE_JWT_SECRET", "PRINTFUL_API_TOKEN", "TENKAIGEN_MODEL_PATH"):
             env[name] = ""
@@ -344,6 +345,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=320, help="jobs measured per mode (after a warm-up round)")
     parser.add_argument("--concurrency", type=int, default=16, help="clients at once, and boto3 PUTs at once")
     parser.add_argument("--mode", choices=("direct", "base64", "both"), default="direct")
+    parser.add_argument("--upload-check", choices=("header", "full"), default="header",
+                        help="the app's TENKAIGEN_UPLOAD_CHECK for direct uploads")
     return parser.parse_args(argv)
 
 
