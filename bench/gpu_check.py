@@ -27,9 +27,11 @@ from typing import Any
 
 import torch
 
-from bench.bench_inference import NEGATIVE, PROMPT, random_full_size_engine, tiny_engine
-from core.worker_contract.engine import InferenceRequest
-from modal_app.inference import QwenImageEngine, select_attention
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file, too
+
+from bench.bench_inference import NEGATIVE, PROMPT, random_full_size_engine, tiny_engine  # noqa: E402
+from core.worker_contract.engine import InferenceRequest  # noqa: E402
+from modal_app.inference import QwenImageEngine, select_attention  # noqa: E402
 
 VARIANTS = ("eager", "fa3", "compiled")
 # dense bf16 tensor-core peak (no sparsity), from the vendors' datasheets (SXM parts)
