@@ -58,10 +58,19 @@ def normalize(text: str) -> str:
     return re.sub(r"['’`]", "", plain.casefold())
 
 
+def term_words(term: str) -> list[str]:
+    return [word for word in re.split(r"[\s\-_.]+", normalize(term).strip()) if word]
+
+
 def term_pattern(term: str) -> re.Pattern[str]:
-    words = re.split(r"[\s\-_.]+", normalize(term).strip())
-    body = WORD_GAP.join(re.escape(word) for word in words if word)
+    body = WORD_GAP.join(re.escape(word) for word in term_words(term))
     return re.compile(rf"(?<![a-z0-9]){body}(?:e?s)?(?![a-z0-9])")
+
+
+def first_word(term: str) -> str:
+    """The first word of a term, which its pattern (term_pattern) begins with."""
+    words = term_words(term)
+    return words[0] if words else ""
 
 
 class PromptPolicy:
@@ -69,8 +78,8 @@ class PromptPolicy:
 
     def __init__(self, rules: list[PolicyRule], allowed: list[str] | None = None) -> None:
         allowed_keys = {normalize(term) for term in allowed or []}
-        self._patterns: list[tuple[re.Pattern[str], PolicyHit]] = [
-            (term_pattern(term), PolicyHit(term=term, rule=rule.id, kind=rule.kind, advice=rule.advice))
+        self._patterns: list[tuple[str, re.Pattern[str], PolicyHit]] = [
+            (first_word(term), term_pattern(term), PolicyHit(term=term, rule=rule.id, kind=rule.kind, advice=rule.advice))
             for rule in rules
             for term in rule.terms
             if normalize(term) not in allowed_keys
@@ -78,7 +87,9 @@ class PromptPolicy:
 
     def findings(self, prompt: str) -> list[PolicyHit]:
         text = normalize(prompt)
-        return [hit for pattern, hit in self._patterns if pattern.search(text)]
+        # a term's pattern starts with its first word as written: where that is not in the text
+        # (nearly always), a substring test says so at a fraction of the regex's cost
+        return [hit for first, pattern, hit in self._patterns if first in text and pattern.search(text)]
 
     def check(self, prompt: str, field: str = "the prompt") -> None:
         """PolicyViolation naming `field` and the first term found in `prompt`."""
