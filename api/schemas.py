@@ -105,6 +105,13 @@ class Progress(BaseModel):
     total: int
 
 
+class GpuQueue(BaseModel):
+    wait: Literal["starting", "queued"] = Field(
+        description="starting: no GPU was up when the job was dispatched, one is starting (a cold start, "
+                    "a minute or more); queued: the job waits its turn on a running GPU")
+    ahead: int | None = Field(None, description="jobs the worker starts before this one, as it said at dispatch")
+
+
 class JobStatusResponse(BaseModel):
     job_id: str
     status: str
@@ -121,6 +128,8 @@ class JobStatusResponse(BaseModel):
     final_negative_prompt: str | None = Field(None, description="The brief's negative prompt")
     steps: int | None = Field(None, description="Denoising steps asked for; null: the app's default")
     progress: Progress | None = None
+    gpu_queue: GpuQueue | None = Field(
+        None, description="where a processing job waits for a GPU, until its first progress report")
     favorite: bool = False
 
     @classmethod

@@ -8,12 +8,16 @@ Modal start more GPU containers (up to the deployment's ceiling). `POST /cancel`
 job's call and cancels it. `GET /health` says what a job runs with (model, steps, Lightning).
 `POST /postprocess` (signed) waits for the print-model GPU class to cut out and upscale a design.
 
-Modal is injected: `spawn(payload) -> call id`, `cancel(call id)` and a `JobCalls` store are
-`FunctionCall`s and a `modal.Dict` in `qwen_generator.py`, plain callables and a dict in tests.
+Modal is injected: `spawn(payload) -> call id`, `cancel(call id)`, `gpu_stats()` and a
+`JobCalls` store are `FunctionCall`s, `Function.get_current_stats` and a `modal.Dict` in
+`qwen_generator.py`, plain callables and a dict in tests. The answer to a dispatch says, when
+the stats came in time, whether a GPU container is up ("warm") or one is starting, and how
+many jobs are ahead: the studio shows it until the GPU takes the job.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
@@ -44,6 +48,21 @@ CancelCall = Callable[[str], None]
 """Cancel a queued or running call by id."""
 Postprocess = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
 """Run one post-processing request on the print-model GPU class and wait: (HTTP status, JSON body)."""
+GpuStats = Callable[[], "QueueStats"]
+"""The GPU class's queue now (Modal's `Function.get_current_stats`)."""
+# how long a dispatch's answer waits for the queue's stats before it answers without them
+GPU_STATS_TIMEOUT_S = 1.0
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    backlog: int  # inputs waiting for a container, the one just spawned among them
+    runners: int  # GPU containers up (or starting)
+
+    def answer_fields(self) -> dict[str, Any]:
+        """What the dispatch's answer says of them: a GPU starting or warm, the jobs ahead."""
+        return {"gpu": "warm" if self.runners > 0 else "starting", "ahead": max(0, self.backlog - 1),
+                "queue_depth": max(0, self.backlog)}
 
 CLAIMED = ""  # the value of a claimed job id whose call is not spawned yet
 
@@ -112,9 +131,13 @@ def create_dispatch_app(
     profile: WorkerProfile,
     allowed_webhook_url: str | None = None,
     postprocess: Postprocess | None = None,
+    gpu_stats: GpuStats | None = None,
+    gpu_stats_timeout_s: float = GPU_STATS_TIMEOUT_S,
 ) -> FastAPI:
     """The front app; `allowed_webhook_url` is the only webhook jobs may name (see `create_worker_app`);
-    `postprocess` serves `POST /postprocess` (503 without it)."""
+    `postprocess` serves `POST /postprocess` (503 without it); `gpu_stats`, when given, lets a
+    dispatch's answer say whether a GPU is up and how many jobs are ahead (within
+    `gpu_stats_timeout_s`, else it answers without)."""
     if is_placeholder_secret(secret):
         raise ValueError("the webhook secret is unset or a placeholder: set TENKAIGEN_WEBHOOK_SECRET to a whsec_ secret")
     app = FastAPI(title="TenkaiGen GPU worker (dispatch front)", version="0.1.0")
@@ -143,8 +166,23 @@ def create_dispatch_app(
                 headers={"Retry-After": "5"},
             ) from exc
         await run_in_threadpool(calls.record, body.job_id, call_id)
-        log.info("job queued job_id=%s call_id=%s", body.job_id, call_id)
-        return DispatchAccepted(job_id=body.job_id, status="accepted", queue_depth=0)
+        queue = await read_queue()
+        log.info("job queued job_id=%s call_id=%s backlog=%s runners=%s", body.job_id, call_id,
+                 queue.backlog if queue else "?", queue.runners if queue else "?")
+        fields = queue.answer_fields() if queue else {"queue_depth": 0}
+        return DispatchAccepted(job_id=body.job_id, status="accepted", **fields)
+
+    async def read_queue() -> QueueStats | None:
+        """The GPU class's queue, or None: no stats seam, or it failed or was slow (a dispatch's
+        answer does not wait on it)."""
+        if gpu_stats is None:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, gpu_stats),
+                                          gpu_stats_timeout_s)
+        except Exception as exc:  # noqa: BLE001 (best effort: the answer goes out without them)
+            log.info("gpu queue stats unread error=%s", type(exc).__name__)
+            return None
 
     @app.post(
         "/cancel",

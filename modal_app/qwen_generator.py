@@ -245,6 +245,14 @@ def cancel_call(call_id: str) -> None:
     modal.FunctionCall.from_id(call_id).cancel()
 
 
+def gpu_queue_stats() -> Any:
+    """The GPU class's queue now: inputs waiting and containers up (Modal 1.x `get_current_stats`)."""
+    from modal_app.dispatch_front import QueueStats
+
+    stats = QwenGenerator().run.get_current_stats()
+    return QueueStats(backlog=int(stats.backlog), runners=int(stats.num_total_runners))
+
+
 def postprocess_call(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     code, body = PrintPostprocessor().postprocess.remote(payload)
     return code, body
@@ -271,6 +279,7 @@ def web():  # noqa: ANN201 (Modal inspects the returned ASGI app)
         ),
         allowed_webhook_url=os.environ["TENKAIGEN_WEBHOOK_URL"],
         postprocess=postprocess_call,
+        gpu_stats=gpu_queue_stats,
     )
 
 

@@ -143,8 +143,11 @@ def create_worker_app(
             accepted = worker.submit(job)
         except QueueFull as exc:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "30"}) from exc
+        waiting = worker.queue_depth  # this job among them, unless it was already running
         return DispatchAccepted(
-            job_id=job.job_id, status="accepted" if accepted else "already accepted", queue_depth=worker.queue_depth
+            job_id=job.job_id, status="accepted" if accepted else "already accepted", queue_depth=waiting,
+            gpu="warm" if engine.is_loaded else "starting",
+            ahead=max(0, waiting - 1) + (1 if worker.busy else 0) if accepted else None,
         )
 
     @app.post(

@@ -1,4 +1,5 @@
-"""How the studio words a job's progress: queued → generating → uploading → done.
+"""How the studio words a job's progress: queued → (on a GPU worker: starting a GPU, or queued on
+the GPU) → generating → uploading → done.
 
 Pure functions from jobs to text and escaped HTML, so they are tested without a browser.
 """
@@ -12,6 +13,10 @@ from datetime import UTC, datetime
 from core.jobs import Job, JobStatus
 
 QUEUED, GENERATING, UPLOADING, DONE, FAILED, CANCELED = "Queued", "Generating", "Uploading", "Done", "Failed", "Canceled"
+GPU_STARTING, GPU_QUEUED = "Starting a GPU", "Queued on the GPU"
+# the status row's class (tg-<kind>) for each phase
+KINDS = {QUEUED: "queued", GENERATING: "generating", UPLOADING: "uploading", DONE: "done", FAILED: "failed",
+         CANCELED: "canceled", GPU_STARTING: "gpu-starting", GPU_QUEUED: "gpu-queued"}
 
 
 @dataclass(frozen=True)
@@ -23,14 +28,16 @@ class JobView:
 
 
 def phase(job: Job) -> str:
-    """The step a designer sees. "Uploading" is a processing job whose worker reported its
-    last step: the image is being sent back and stored."""
+    """The step a designer sees. A processing job the GPU worker has not started yet (no
+    progress) is "Starting a GPU" or "Queued on the GPU", as the worker said when it took it.
+    "Uploading" is a processing job whose worker reported its last step: the image is being
+    sent back and stored."""
     if job.status is JobStatus.PENDING:
         return QUEUED
     if job.status is JobStatus.PROCESSING:
-        if job.progress_total and job.progress_step is not None and job.progress_step >= job.progress_total:
-            return UPLOADING
-        return GENERATING
+        if job.progress_total and job.progress_step is not None:
+            return UPLOADING if job.progress_step >= job.progress_total else GENERATING
+        return {"starting": GPU_STARTING, "queued": GPU_QUEUED}.get(job.gpu_wait or "", GENERATING)
     return {JobStatus.COMPLETED: DONE, JobStatus.FAILED: FAILED, JobStatus.CANCELED: CANCELED}[job.status]
 
 
@@ -44,8 +51,12 @@ def describe(view: JobView, now: datetime | None = None) -> str:
     """One plain line: phase, progress, seed, elapsed seconds, and the error of a failed job."""
     job = view.job
     parts = [phase(job)]
-    if job.status is JobStatus.PENDING and view.queue_position is not None:
+    ahead = None
+    if job.status is JobStatus.PENDING:
         ahead = view.queue_position
+    elif phase(job) in (GPU_STARTING, GPU_QUEUED):
+        ahead = job.queue_ahead
+    if ahead is not None:
         parts.append("next in line" if ahead == 0 else f"{ahead} job{'s' if ahead != 1 else ''} ahead")
     if job.status is JobStatus.PROCESSING and job.progress_total and job.progress_step is not None:
         parts.append(f"step {min(job.progress_step, job.progress_total)}/{job.progress_total}")
@@ -73,7 +84,7 @@ def status_html(views: list[JobView], now: datetime | None = None) -> str:
     rows = []
     for number, view in enumerate(views, start=1):
         label = f"Image {number}: " if len(views) > 1 else ""
-        kind = phase(view.job).lower()
+        kind = KINDS[phase(view.job)]
         bar = ""
         fraction = progress_fraction(view.job)
         if fraction is not None and view.job.status is not JobStatus.COMPLETED:

@@ -27,6 +27,7 @@ BASE_CSS = """
 .tg-badge { font-weight: 700; font-size: 0.8rem; text-transform: uppercase; letter-spacing: .04em; padding: 2px 8px;
             border-radius: 999px; background: #ece8f6; color: #4b3f78; }
 .tg-generating .tg-badge, .tg-uploading .tg-badge { background: #e0ecfa; color: #22507e; }
+.tg-gpu-starting .tg-badge, .tg-gpu-queued .tg-badge { background: #fdf0d9; color: #7a4d0b; }
 .tg-done .tg-badge { background: #dff3e6; color: #1f6b3c; }
 .tg-failed .tg-badge { background: #fbe2e2; color: #8c2525; }
 .tg-canceled .tg-badge { background: #ecebe8; color: #59554f; }

@@ -45,6 +45,23 @@ class GenerationOutcome:
     cold_start_seconds: float | None = None
 
 
+@dataclass(frozen=True)
+class WorkerQueue:
+    """What a remote worker said of its queue when it took a job (its dispatch answer)."""
+
+    gpu: Literal["warm", "starting"] | None = None  # "starting": no GPU was up, one is starting
+    ahead: int | None = None  # jobs it will start before this one
+
+    @property
+    def gpu_wait(self) -> str | None:
+        """The job's `gpu_wait`: "starting", "queued", or None when the worker told nothing."""
+        if self.gpu == "starting":
+            return "starting"
+        if self.gpu == "warm" or self.ahead is not None:
+            return "queued"
+        return None
+
+
 class ResultSink(Protocol):
     """Takes outcomes; the generation service is one. Webhooks end up here too."""
 
@@ -61,8 +78,9 @@ class Generator(Protocol):
         """Which generator this is and where it runs, for the studio's header."""
         ...
 
-    def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
-        """Accept a job; the outcome reaches `sink` (in process) or the webhook (remote).
+    def submit(self, request: GenerationRequest, sink: ResultSink) -> WorkerQueue | None:
+        """Accept a job; the outcome reaches `sink` (in process) or the webhook (remote). A
+        remote worker's answer may say where the job waits (WorkerQueue); None otherwise.
 
         Raises GeneratorUnavailable when the job could not be handed over.
         """

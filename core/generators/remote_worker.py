@@ -27,9 +27,9 @@ import httpx
 from pydantic import ValidationError
 
 from core.errors import GeneratorUnavailable
-from core.generators.base import GenerationRequest, ResultSink
+from core.generators.base import GenerationRequest, ResultSink, WorkerQueue
 from core.logsafe import safe
-from core.worker_contract.messages import CancelRequest, DispatchRequest, WorkerHealth
+from core.worker_contract.messages import CancelRequest, DispatchAccepted, DispatchRequest, WorkerHealth
 from core.worker_contract.webhooks import SignedRequestAuth
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,16 @@ def dispatch_body(request: GenerationRequest) -> dict[str, object]:
     except ValidationError as exc:  # the worker would answer 422: say so without the round trip
         raise GeneratorUnavailable(f"the job does not fit the GPU worker's limits: {exc}") from exc
     return body.model_dump(mode="json", exclude_none=True)
+
+
+def worker_queue(response: httpx.Response) -> WorkerQueue | None:
+    """What the worker's 202 says of its queue; None from an answer that says nothing readable
+    (the job was accepted all the same)."""
+    try:
+        accepted = DispatchAccepted.model_validate_json(response.content)
+    except ValidationError:
+        return None
+    return WorkerQueue(gpu=accepted.gpu, ahead=accepted.ahead)
 
 
 class RemoteWorkerDispatcher:
@@ -110,7 +120,7 @@ class RemoteWorkerDispatcher:
                      safe(self.worker_health.model), self.worker_health.steps, self.worker_health.lightning)
             return self.worker_health
 
-    def submit(self, request: GenerationRequest, sink: ResultSink) -> None:
+    def submit(self, request: GenerationRequest, sink: ResultSink) -> WorkerQueue | None:
         health = self.read_worker_health()
         if health is not None and health.lightning and health.steps and request.steps != health.steps:
             # a Lightning worker runs its distilled steps whatever it is asked: ask for those
@@ -129,7 +139,7 @@ class RemoteWorkerDispatcher:
             else:
                 if response.status_code < 300:
                     log.info("job dispatched job_id=%s worker=%s attempt=%s", request.job_id, self._url, attempt)
-                    return
+                    return worker_queue(response)
                 problem = f"GPU worker refused the job ({response.status_code}): {response.text[:500]}"
                 if response.status_code < 500:
                     raise GeneratorUnavailable(problem)

@@ -35,6 +35,7 @@ from pydantic_core import to_json
 from core.errors import InvalidRequest, JobNotFound
 from core.jobs.limits import MAX_CALLBACK_URL_CHARS
 from core.jobs.models import Job
+from core.jobs.status import JobStatus
 from core.jobs.store import JobStore
 from core.worker_contract.webhooks import WebhookSigner
 
@@ -99,6 +100,9 @@ def status_body(job: Job, public_url: str) -> dict[str, Any]:
     progress = None
     if job.progress_step is not None and job.progress_total:
         progress = {"step": job.progress_step, "total": job.progress_total}
+    gpu_queue = None
+    if job.status is JobStatus.PROCESSING and progress is None and job.gpu_wait:
+        gpu_queue = {"wait": job.gpu_wait, "ahead": job.queue_ahead}
     return {
         "job_id": job.id,
         "status": job.status.value,
@@ -115,6 +119,7 @@ def status_body(job: Job, public_url: str) -> dict[str, Any]:
         "product": job.product,
         "seed": job.seed,
         "progress": progress,
+        "gpu_queue": gpu_queue,
         "favorite": job.favorite,
     }
 

@@ -56,6 +56,10 @@ class Job(NewJob):
     callback_state: str | None = None  # None while owed (or no callback), "delivered", "abandoned"
     runner: str | None = None  # REMOTE_RUNNER or in_process_runner(...); None until dispatched
     upload_failures: int = 0  # results the object store refused
+    # what the GPU worker said of its queue when it took the job (until its first progress):
+    # "starting" (a GPU is starting) or "queued", and the jobs it runs first; None: not said
+    gpu_wait: str | None = None
+    queue_ahead: int | None = None
 
     @property
     def runs_in_process(self) -> bool:

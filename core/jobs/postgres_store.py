@@ -155,6 +155,10 @@ class PostgresJobStore(TransitionMethods):
         with self._pool.connection() as conn:
             conn.execute(QUERIES["record_runner"], (runner, _as_uuid(job_id)))
 
+    def record_worker_queue(self, job_id: str, gpu_wait: str, ahead: int | None) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(QUERIES["record_worker_queue"], (gpu_wait, ahead, _as_uuid(job_id)))
+
     def record_upload_failure(self, job_id: str, error: str) -> int:
         row = self._fetch_one(QUERIES["record_upload_failure"], (clipped_error(error), _as_uuid(job_id)))
         return int(row["upload_failures"]) if row else 0

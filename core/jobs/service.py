@@ -196,11 +196,17 @@ class GenerationService:
         runner = self.runner if self.generator.runs_in_process else REMOTE_RUNNER
         self.jobs.record_runner(job.id, runner)
         try:
-            self.generator.submit(request, self)
+            queue = self.generator.submit(request, self)
         except GeneratorUnavailable as exc:
             log.warning("dispatch failed job_id=%s error=%s", job.id, safe(exc))
             return self._fail_quietly(job.id, str(exc))
         metrics.job_handed_over(job)
+        if queue is not None and queue.gpu_wait is not None:
+            # news for the studio until the GPU takes the job; the job runs whether or not it is kept
+            try:
+                self.jobs.record_worker_queue(job.id, queue.gpu_wait, queue.ahead)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("worker queue unrecorded job_id=%s error=%s", job.id, type(exc).__name__)
         return job
 
     def submit(self, user_id: str, command: GenerateCommand) -> Job:

@@ -38,7 +38,8 @@ FORGET_PROCESSES_AFTER = timedelta(days=1)
 ADDED_COLUMNS = ("runner", "upload_failures",  # 031
                  "callback_url", "callback_attempts", "callback_state",  # 032
                  "gpu_seconds", "cold_start_seconds",  # 034
-                 "favorite")  # 033
+                 "favorite",  # 033
+                 "gpu_wait", "queue_ahead")  # 036
 
 
 def _now() -> str:
@@ -216,6 +217,10 @@ class SqliteJobStore(TransitionMethods):
     def record_runner(self, job_id: str, runner: str) -> None:
         with self._lock:
             self._conn.execute(QUERIES["record_runner"], (runner, _now(), job_id))
+
+    def record_worker_queue(self, job_id: str, gpu_wait: str, ahead: int | None) -> None:
+        with self._lock:
+            self._conn.execute(QUERIES["record_worker_queue"], (gpu_wait, ahead, _now(), job_id))
 
     def record_upload_failure(self, job_id: str, error: str) -> int:
         with self._lock:

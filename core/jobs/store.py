@@ -81,6 +81,12 @@ class JobStore(Protocol):
         """Record where a processing job runs (`models.REMOTE_RUNNER` or `in_process_runner`)."""
         ...
 
+    def record_worker_queue(self, job_id: str, gpu_wait: str, ahead: int | None) -> None:
+        """Store what the worker said of its queue when it took a processing job: `gpu_wait`
+        "starting" (a GPU is starting) or "queued", and the jobs ahead (None: not said).
+        Ignored once the job reported progress, or when it is no longer processing."""
+        ...
+
     def record_upload_failure(self, job_id: str, error: str) -> int:
         """Count a result the object store refused, keeping `error` as the job's last one;
         the failures so far (0 when the job is no longer processing)."""

@@ -72,11 +72,20 @@ class DispatchRequest(BaseModel):
 
 
 class DispatchAccepted(BaseModel):
-    """The worker's 202 answer: the job is queued (or was already, for a repeated dispatch)."""
+    """The worker's 202 answer: the job is queued (or was already, for a repeated dispatch).
+
+    `gpu` and `ahead` are what the worker could tell of its queue when it took the job, for the
+    studio to say "starting a GPU" or "queued on the GPU, 3 ahead" until the job's first
+    progress report; None where it cannot tell.
+    """
 
     job_id: str
     status: Literal["accepted", "already accepted"]
     queue_depth: int
+    # "starting": no GPU container (or no loaded model) was up, one is starting; "warm": one was
+    gpu: Literal["warm", "starting"] | None = None
+    # jobs the worker will start before this one
+    ahead: int | None = Field(None, ge=0)
 
 
 class WorkerHealth(BaseModel):

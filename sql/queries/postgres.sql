@@ -86,6 +86,11 @@ RETURNING j.*;
 -- (runner, job id)
 UPDATE generation_jobs SET runner = %s WHERE id = %s AND status = 'processing';
 
+-- record_worker_queue --
+-- (gpu wait, jobs ahead, job id): news from the dispatch's answer, unless progress came first
+UPDATE generation_jobs SET gpu_wait = %s, queue_ahead = %s
+WHERE id = %s AND status = 'processing' AND progress_total IS NULL;
+
 -- record_upload_failure --
 -- (error, job id): the failures so far; no row unless the job is processing
 UPDATE generation_jobs SET upload_failures = upload_failures + 1, error = %s

@@ -81,6 +81,18 @@ RETURNING *;
 -- (runner, now, job id)
 UPDATE generation_jobs SET runner = ?, updated_at = ? WHERE id = ? AND status = 'processing';
 
+-- record_worker_queue --
+-- (gpu wait, jobs ahead, now, job id): news from the dispatch's answer, unless progress came first
+UPDATE generation_jobs SET gpu_wait = ?, queue_ahead = ?, updated_at = ?
+WHERE id = ? AND status = 'processing' AND progress_total IS NULL;
+
+-- add_column_gpu_wait --
+-- Postgres: 036_job_gpu_queue.sql
+ALTER TABLE generation_jobs ADD COLUMN gpu_wait TEXT CHECK (gpu_wait IS NULL OR gpu_wait IN ('starting', 'queued'));
+
+-- add_column_queue_ahead --
+ALTER TABLE generation_jobs ADD COLUMN queue_ahead INTEGER CHECK (queue_ahead IS NULL OR queue_ahead >= 0);
+
 -- record_upload_failure --
 -- (error, now, job id): the failures so far; no row unless the job is processing
 UPDATE generation_jobs SET upload_failures = upload_failures + 1, error = ?, updated_at = ?

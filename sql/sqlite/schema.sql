@@ -1,5 +1,5 @@
 -- TenkaiGen's SQLite database: the embedded twin of the Postgres migrations beside it
--- (015, 031, 032, 033 and 034 for the jobs table, 020 for the local accounts, 035 for Printful). Every store opening the file
+-- (015, 031, 032, 033, 034 and 036 for the jobs table, 020 for the local accounts, 035 for Printful). Every store opening the file
 -- runs it, so each statement is safe to run again; columns added since a file was created are
 -- added by the store (`add_column_*` in queries/sqlite.sql).
 -- Timestamps are UTC ISO-8601 text; parsed_prompt is JSON text.
@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS generation_jobs (
     callback_url        TEXT    CHECK (callback_url IS NULL OR length(callback_url) <= 2048),
     callback_attempts   INTEGER NOT NULL DEFAULT 0,
     callback_state      TEXT    CHECK (callback_state IS NULL OR callback_state IN ('delivered', 'abandoned')),
+    -- what the GPU worker said of its queue (036_job_gpu_queue.sql)
+    gpu_wait            TEXT    CHECK (gpu_wait IS NULL OR gpu_wait IN ('starting', 'queued')),
+    queue_ahead         INTEGER CHECK (queue_ahead IS NULL OR queue_ahead >= 0),
     CHECK (status <> 'completed' OR (storage_key IS NOT NULL AND image_url IS NOT NULL))
 );
 

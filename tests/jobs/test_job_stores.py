@@ -154,6 +154,18 @@ def test_progress_is_recorded_only_while_processing(job_store: JobStore):
     assert (job_store.get(running.id).progress_step, job_store.get(running.id).progress_total) == (3, 8)
 
 
+def test_the_workers_queue_news_is_kept_only_until_the_first_progress(job_store: JobStore):
+    pending = job_store.create(new_job())
+    job_store.record_worker_queue(pending.id, "starting", 2)
+    assert job_store.get(pending.id).gpu_wait is None  # not dispatched: nothing to say
+    running = job_store.mark_processing(pending.id)
+    job_store.record_worker_queue(running.id, "starting", 2)
+    assert (job_store.get(running.id).gpu_wait, job_store.get(running.id).queue_ahead) == ("starting", 2)
+    job_store.record_progress(running.id, 0, 8)
+    job_store.record_worker_queue(running.id, "queued", 5)  # a late answer after the GPU took it
+    assert (job_store.get(running.id).gpu_wait, job_store.get(running.id).queue_ahead) == ("starting", 2)
+
+
 def test_queue_position_counts_pending_jobs_created_before_it(job_store: JobStore):
     first, second, third = (job_store.create(new_job(user_id=u)) for u in ("alice", "bob", "alice"))
     assert [job_store.queue_position(j.id) for j in (first, second, third)] == [0, 1, 2]

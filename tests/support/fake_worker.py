@@ -29,6 +29,7 @@ class FakeWorker:
     secret: str
     fail_with: str | None = None
     hold: bool = False  # accept jobs but never call back
+    answer: dict[str, Any] = field(default_factory=dict)  # more of the 202's fields (queue_depth, gpu, ahead)
     received: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[int] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
@@ -41,7 +42,7 @@ class FakeWorker:
             return {"status": "ok"}
 
         @api.post("/generate", status_code=202)
-        async def generate(request: Request) -> dict[str, str]:
+        async def generate(request: Request) -> dict[str, Any]:
             raw = await request.body()
             try:
                 verify_signature(self.secret, raw, dict(request.headers))  # as the real worker does
@@ -49,10 +50,9 @@ class FakeWorker:
                 raise HTTPException(401, str(exc)) from exc
             body = json.loads(raw)
             self.received.append(body)
-            if self.hold:
-                return {"job_id": body["job_id"], "status": "accepted"}
-            threading.Thread(target=self._deliver, args=(body,), daemon=True).start()
-            return {"job_id": body["job_id"], "status": "accepted"}
+            if not self.hold:
+                threading.Thread(target=self._deliver, args=(body,), daemon=True).start()
+            return {"job_id": body["job_id"], "status": "accepted", **self.answer}
 
         return api
 

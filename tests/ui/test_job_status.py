@@ -54,3 +54,19 @@ def test_the_status_card_escapes_what_it_shows():
 def test_a_batch_gets_one_numbered_row_per_job():
     card = status_html([JobView(job(JobStatus.PENDING), 0), JobView(job(JobStatus.PROCESSING))])
     assert card.count("tg-row") == 2 and "Image 1: Queued" in card and "Image 2: Generating" in card
+
+
+def test_a_job_the_gpu_worker_has_not_started_says_where_it_waits():
+    now = CREATED + timedelta(seconds=30)
+    cold = job(JobStatus.PROCESSING, gpu_wait="starting", queue_ahead=0)
+    assert describe(JobView(cold), now) == "Starting a GPU · next in line · 30.0 s"
+    behind = job(JobStatus.PROCESSING, gpu_wait="queued", queue_ahead=3)
+    assert describe(JobView(behind), now) == "Queued on the GPU · 3 jobs ahead · 30.0 s"
+    assert describe(JobView(job(JobStatus.PROCESSING, gpu_wait="queued")), now) == "Queued on the GPU · 30.0 s"
+    card = status_html([JobView(cold), JobView(behind)])
+    assert 'class="tg-row tg-gpu-starting"' in card and 'class="tg-row tg-gpu-queued"' in card
+
+
+def test_the_first_progress_report_ends_the_wait():
+    started = job(JobStatus.PROCESSING, gpu_wait="starting", queue_ahead=2, progress_step=0, progress_total=8)
+    assert describe(JobView(started), CREATED) == "Generating · step 0/8 · 0.0 s"

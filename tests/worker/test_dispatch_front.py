@@ -5,6 +5,7 @@ pipeline, and the app's side is the real RemoteWorkerDispatcher."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ import pytest
 from core.generators import GenerationRequest, RemoteWorkerDispatcher
 from core.parsing.models import ParsedPrompt
 from core.worker_contract.webhooks import SignedRequestAuth, generate_webhook_secret
-from modal_app.dispatch_front import InMemoryJobCalls, WorkerProfile, create_dispatch_app
+from modal_app.dispatch_front import InMemoryJobCalls, QueueStats, WorkerProfile, create_dispatch_app
 from modal_app.webhook_delivery import WebhookSender
 from tests.support.servers import LiveServer, wait_until
 from tests.worker.modal_fakes import FakeModalQueue
@@ -68,6 +69,40 @@ class RecordingSpawn:
 
 
 # --- the front alone (fast) ------------------------------------------------------------------
+def test_the_answer_says_whether_a_gpu_is_starting_and_how_many_jobs_are_ahead(webhook_secret):
+    modal = RecordingSpawn()
+    stats = iter([QueueStats(backlog=1, runners=0), QueueStats(backlog=4, runners=2)])
+    with front(webhook_secret, modal.spawn, modal.cancel, gpu_stats=lambda: next(stats)) as (http, _):
+        cold = http.post("/generate", json=job_body()).json()
+        busy = http.post("/generate", json=job_body()).json()
+    assert (cold["gpu"], cold["ahead"], cold["queue_depth"]) == ("starting", 0, 1)
+    assert (busy["gpu"], busy["ahead"], busy["queue_depth"]) == ("warm", 3, 4)
+
+
+def test_stats_that_fail_or_do_not_come_in_time_leave_the_answer_without_them(webhook_secret):
+    modal = RecordingSpawn()
+    release = threading.Event()
+
+    def broken() -> QueueStats:
+        raise ConnectionError("modal is unreachable")
+
+    def stuck() -> QueueStats:
+        release.wait(10)
+        return QueueStats(backlog=1, runners=1)
+
+    try:
+        with front(webhook_secret, modal.spawn, modal.cancel, gpu_stats=broken) as (http, _):
+            failed = http.post("/generate", json=job_body())
+        with front(webhook_secret, modal.spawn, modal.cancel, gpu_stats=stuck, gpu_stats_timeout_s=0.05) as (http, _):
+            slow = http.post("/generate", json=job_body())
+    finally:
+        release.set()
+    for answer in (failed, slow):
+        assert answer.status_code == 202
+        assert (answer.json()["status"], answer.json()["gpu"], answer.json()["ahead"]) == ("accepted", None, None)
+    assert len(modal.payloads) == 2  # queued all the same
+
+
 def test_a_dispatch_repeated_three_times_is_spawned_once(webhook_secret):
     modal = RecordingSpawn()
     body = job_body()

@@ -154,11 +154,13 @@ def test_jobs_run_one_at_a_time_and_health_shows_the_queue(tiny_engine, webhook_
         assert gated.started.acquire(timeout=10)
         health = wait_until(lambda: (h := http.get("/health").json())["queue_depth"] == 2 and h, what="queue of 2")
         assert (health["status"], health["model_loaded"], health["busy"]) == ("ok", True, True)
+        fourth = http.post("/generate", json=job_body(receiver.url, seed=4)).json()
+        assert (fourth["gpu"], fourth["ahead"]) == ("warm", 3)  # the running job and the two waiting
         gated.release.set()
-        wait_until(lambda: len([a for a in receiver.results() if a.answered == 200]) == 3, what="three results")
+        wait_until(lambda: len([a for a in receiver.results() if a.answered == 200]) == 4, what="four results")
         idle = http.get("/health").json()
     assert gated.most_at_once == 1
-    assert [a.payload.job_id for a in receiver.results()] == ids  # in the order they came
+    assert [a.payload.job_id for a in receiver.results()] == [*ids, fourth["job_id"]]  # in the order they came
     assert (idle["queue_depth"], idle["busy"]) == (0, False)
 
 
