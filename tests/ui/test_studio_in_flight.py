@@ -57,10 +57,16 @@ def test_the_workers_progress_streams_in_place_until_the_design_arrives(page: Pa
     ui = StudioPage(page, held_studio.url).open()
     ui.edit(ui.prompt, "a lantern festival")
     ui.pick_product("Sticker (4×4 in)")
-    ui.click("generate")
-    expect(ui.status_rows("processing")).to_contain_text("Generating")
+    held_studio.worker.answer = {"queue_depth": 3, "gpu": "starting", "ahead": 2}  # as a cold Modal front says
+    try:
+        ui.click("generate")
+        expect(ui.status_rows("processing")).to_contain_text("Starting a GPU · 2 jobs ahead")
+    finally:
+        held_studio.worker.answer = {}
     job = newest_job(held_studio)
 
+    post_webhook(held_studio, WebhookPayload(job_id=job.id, status="processing", progress=WebhookProgress(step=0, total=50)))
+    expect(ui.status_rows("processing")).to_contain_text("Generating · step 0/50")
     post_webhook(held_studio, WebhookPayload(job_id=job.id, status="processing", progress=WebhookProgress(step=12, total=50)))
     expect(ui.status_rows("processing")).to_contain_text("step 12/50")
     expect(ui.page.locator("#status .tg-bar > div")).to_have_attribute("style", "width:24%")
