@@ -253,6 +253,10 @@ class GenerationWorker:
         outlet = WebhookOutlet(self._sender, job, self._record_delivery, self._uploader, lambda: self._meter.last)
         return self._runner.submit(RunnerJob(job_id=job.job_id, request=job.request, outlet=outlet))
 
+    def cancel(self, job_id: str) -> bool:
+        """Drop a waiting job, or stop the running one at its next step; False: no such job here."""
+        return self._runner.cancel(job_id)
+
     @property
     def queue_depth(self) -> int:
         return self._runner.queue_depth

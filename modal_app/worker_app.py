@@ -1,4 +1,5 @@
-"""The GPU worker's HTTP app: `POST /generate` (202, result by signed webhook), `POST /postprocess`
+"""The GPU worker's HTTP app: `POST /generate` (202, result by signed webhook), `POST /cancel`
+(signed: a waiting job is dropped, the running one stopped at its next step), `POST /postprocess`
 (a design made print-ready, answered synchronously) and `GET /health`.
 
 The self-hosted worker (`python -m modal_app.serve`, and the tests under uvicorn): its own
@@ -21,6 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from core.worker_contract.engine import ImageEngine, InferenceRequest
 from core.worker_contract.messages import (
+    CancelAnswer,
+    CancelRequest,
     DispatchAccepted,
     DispatchRequest,
     PostprocessRequest,
@@ -149,6 +152,19 @@ def create_worker_app(
             gpu="warm" if engine.is_loaded else "starting",
             ahead=max(0, waiting - 1) + (1 if worker.busy else 0) if accepted else None,
         )
+
+    @app.post(
+        "/cancel",
+        response_model=CancelAnswer,
+        status_code=status.HTTP_202_ACCEPTED,
+        openapi_extra=signed_body_schema(CancelRequest),
+    )
+    async def cancel_job(request: Request) -> CancelAnswer:
+        """Stop a signed job: dropped if it waits, stopped at its next step if it runs; `unknown`
+        when this worker holds no such job (finished, or never sent here)."""
+        body = await read_signed(request, secret, CancelRequest, what="cancel")
+        found = worker.cancel(body.job_id)
+        return CancelAnswer(job_id=body.job_id, status="canceling" if found else "unknown")
 
     @app.post(
         "/postprocess",

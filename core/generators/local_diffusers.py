@@ -85,7 +85,9 @@ class LocalDiffusersGenerator:
             raise GeneratorUnavailable(str(exc)) from exc
 
     def cancel(self, job_id: str) -> None:
-        """Nothing to do here: the job's next progress report finds it canceled and stops it."""
+        """A waiting job is dropped before it starts; the running one stops at its next step
+        (its progress report would find it canceled too)."""
+        self._runner.cancel(job_id)
 
     def close(self) -> None:
         self._runner.stop(timeout_s=60)

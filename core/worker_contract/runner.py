@@ -3,7 +3,8 @@
 The GPU worker (`modal_app.job_runner`) sends each job's news as signed webhooks; the app's
 in-process generator (`core.generators.local_diffusers`) hands it to the result sink. Both run
 their jobs here, so both load the model once in the background, refuse work past the queue's
-size, stop a job whose progress report says it is gone (canceled, or finished elsewhere), and
+size, stop a job whose progress report says it is gone (canceled, or finished elsewhere) or that
+was canceled here (`cancel`: the self-hosted worker's `POST /cancel`), and
 fail the jobs still waiting when they shut down, so none hangs in processing.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -71,6 +73,7 @@ class JobRunner:
         self.engine = engine
         self._queue: queue.Queue[RunnerJob | None] = queue.Queue(maxsize=max_queue)
         self._active: set[str] = set()
+        self._canceled: set[str] = set()  # queued or running jobs asked to stop (`cancel`)
         self._running_job: str | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -106,6 +109,21 @@ class JobRunner:
                  job.job_id, job.request.width, job.request.height, self.queue_depth)
         return True
 
+    def cancel(self, job_id: str) -> bool:
+        """Stop a job: a waiting one is dropped when its turn comes (it never starts), the running
+        one stops at its next step, its outlet told `canceled` (the worker then reports the GPU
+        time it used). False when this runner holds no such job."""
+        with self._lock:
+            if job_id not in self._active:
+                return False
+            self._canceled.add(job_id)
+        log.info("job cancel asked job_id=%s running=%s", job_id, job_id == self._running_job)
+        return True
+
+    def _is_canceled(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._canceled
+
     @property
     def queue_depth(self) -> int:
         """Jobs waiting, not counting the one being generated."""
@@ -140,13 +158,17 @@ class JobRunner:
                 return
             self._running_job = job.job_id
             try:
-                self._process(job)
+                if self._is_canceled(job.job_id):
+                    log.info("job dropped, canceled before it started job_id=%s", job.job_id)
+                else:
+                    self._process(job)
             except Exception:  # an outlet that could not report must not end the runner's thread
                 log.exception("could not report the outcome job_id=%s", job.job_id)
             finally:
                 self._running_job = None
                 with self._lock:
                     self._active.discard(job.job_id)
+                    self._canceled.discard(job.job_id)
 
     def _warm_up(self) -> None:
         try:
@@ -156,8 +178,31 @@ class JobRunner:
             log.error("model load failed error=%s", self.load_error)
 
     def _process(self, job: RunnerJob) -> None:
-        if run_job(self.engine, job.request, job.outlet, job_id=job.job_id):
+        outlet = _StopWhenCanceled(job.outlet, lambda: self._is_canceled(job.job_id))
+        if run_job(self.engine, job.request, outlet, job_id=job.job_id):
             self.load_error = None
+
+
+class _StopWhenCanceled:
+    """A job's outlet whose progress report stops the job once `cancel` was asked for it."""
+
+    def __init__(self, outlet: JobOutlet, canceled: Callable[[], bool]) -> None:
+        self._outlet = outlet
+        self._canceled = canceled
+
+    def progress(self, step: int, total: int) -> None:
+        if self._canceled():
+            raise GenerationCanceled("the job was canceled")
+        self._outlet.progress(step, total)
+
+    def completed(self, result: InferenceResult) -> None:
+        self._outlet.completed(result)
+
+    def failed(self, error: str, *, retry: bool = True) -> None:
+        self._outlet.failed(error, retry=retry)
+
+    def canceled(self) -> None:
+        self._outlet.canceled()
 
 
 def run_job(engine: ImageEngine, request: InferenceRequest, outlet: JobOutlet, *, job_id: str = "") -> bool:

@@ -234,6 +234,27 @@ def test_a_progress_webhook_answered_409_stops_the_job_without_a_result(webhook_
     assert worker.last_delivery is None
 
 
+def test_a_cancel_drops_a_waiting_job_and_stops_the_running_one_at_its_next_step(tiny_engine, webhook_secret, receiver):
+    gated = GatedEngine(tiny_engine)
+    with running_worker(gated, webhook_secret) as (http, worker):
+        running, waiting = (job_body(receiver.url, seed=seed) for seed in (1, 2))
+        assert http.post("/generate", json=running).status_code == 202
+        assert gated.started.acquire(timeout=10)  # the first job holds the GPU
+        assert http.post("/generate", json=waiting).status_code == 202
+        answers = [http.post("/cancel", json={"job_id": job_id}).json()["status"]
+                   for job_id in (waiting["job_id"], running["job_id"], "not-here")]
+        unsigned = httpx.post(f"{http.base_url}/cancel", json={"job_id": running["job_id"]}, timeout=10)
+        gated.release.set()
+        wait_until(lambda: not worker.busy and worker.queue_depth == 0, what="an idle worker")
+        wait_until(lambda: receiver.progress(), what="the stopped job's report of its GPU time")
+    assert answers == ["canceling", "canceling", "unknown"] and unsigned.status_code == 401
+    assert gated.most_at_once == 1 and gated.started.acquire(timeout=0) is False  # the waiting job never started
+    assert receiver.results() == []  # no result for either
+    reports = receiver.progress()
+    assert [r.payload.job_id for r in reports] == [running["job_id"]]  # stopped before its first step's report
+    assert reports[0].payload.progress is None and reports[0].payload.gpu_seconds is not None  # only its GPU time
+
+
 def test_an_unsigned_or_forged_dispatch_is_401_and_runs_nothing(tiny_engine, webhook_secret, receiver):
     with running_worker(tiny_engine, webhook_secret) as (http, worker):
         body = job_body(receiver.url)
