@@ -48,7 +48,7 @@ class StudioFiles:
         return self._from_image(job, f"tenkaigen-{job.product}-{job.id}.png", lambda png: png)
 
     def mockup(self, job: Job) -> str:
-        return self._from_image(job, f"mockup-{job.id}.png", lambda _png: self._service.mockup_png(job.user_id, job.id))
+        return self._from_image(job, f"mockup-{job.id}.png", lambda _png: self._service.files.mockup_png(job.user_id, job.id))
 
     def thumbnail(self, job: Job) -> str:
         """A small picture for galleries: the design, or a tile naming the status."""
@@ -78,7 +78,7 @@ class StudioFiles:
         folder.mkdir(exist_ok=True)
         path = folder / (download_name or Path(key).name)
         if not path.exists():
-            data = self._service.load_export(job.user_id, job.id, key)
+            data = self._service.files.load_file(job.user_id, job.id, key)
             with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
                 tmp.write(data)
             os.replace(tmp.name, path)
@@ -105,7 +105,7 @@ class StudioFiles:
         if broken.exists():
             return str(broken)
         try:
-            png = self._service.load_image(job.user_id, job.id)
+            png = self._service.files.image(job.user_id, job.id)
             check_png(png)
             return self._cached(name, lambda: make(png))
         except InvalidRequest as exc:

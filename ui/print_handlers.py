@@ -1,7 +1,7 @@
 """What the Print panel's events do: make the design on show's print file (checklist, download,
 the cutout on a light and a dark garment) and its SVG.
 
-Thin over GenerationService (export_print_file, export_vector); the files are written for
+Thin over GenerationService.files (print_file, vector); the files are written for
 Gradio by ui.files.StudioFiles. Each handler returns `{component: update}`; the session's shown
 jobs name their owner, and another user's state is refused (ui.session_state.checked).
 """
@@ -68,12 +68,12 @@ class PrintHandlers:
         held = checked(shown, user)
         if held is None or not held.current:
             return self.cleared()
-        return self.cleared(self.ctx.service.vector_colors(user, held.current))
+        return self.cleared(self.ctx.service.files.vector_colors(user, held.current))
 
     @readable_errors
     async def make_print_file(self, shown: ShownJobs | None, request: gr.Request) -> Updates:
         job = self._current(shown, request)
-        stored = await anyio.to_thread.run_sync(self.ctx.service.export_print_file, job.user_id, job.id)
+        stored = await anyio.to_thread.run_sync(self.ctx.service.files.print_file, job.user_id, job.id)
         path = await anyio.to_thread.run_sync(self.ctx.files.print_file, job, stored)
         light, dark = await anyio.to_thread.run_sync(self.ctx.files.print_on_garments, job, stored)
         c = self.c
@@ -83,7 +83,7 @@ class PrintHandlers:
     @readable_errors
     async def make_svg(self, shown: ShownJobs | None, colors: float, request: gr.Request) -> Updates:
         job = self._current(shown, request)
-        stored = await anyio.to_thread.run_sync(self.ctx.service.export_vector, job.user_id, job.id, int(colors))
+        stored = await anyio.to_thread.run_sync(self.ctx.service.files.vector, job.user_id, job.id, int(colors))
         path = await anyio.to_thread.run_sync(self.ctx.files.vector_file, job, stored)
         c = self.c
         return {c.vector_colors: stored.colors, c.svg_preview: gr.Image(value=path, visible=True,

@@ -166,7 +166,7 @@ def delete_job(job_id: str, services: ServicesDep, user_id: UserIdDep) -> None:
 def export_print_file(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep) -> PrintFileResponse:
     """Render the completed job's print-ready PNG for its product (print size, DPI, transparency)
     with its preflight checklist; a stored file is answered again with the checklist it was made with."""
-    stored = services.generation.export_print_file(user_id, job_id)
+    stored = services.generation.files.print_file(user_id, job_id)
     return PrintFileResponse(
         job_id=job_id,
         print_file_url=_absolute(request, stored.url) or stored.url,
@@ -193,7 +193,7 @@ def export_print_file(job_id: str, request: Request, services: ServicesDep, user
 def export_vector(job_id: str, request: Request, services: ServicesDep, user_id: UserIdDep,
                   body: VectorBody | None = None) -> VectorResponse:
     """Trace the completed job's design to an SVG in a few flat colours (stickers, screen print, vinyl)."""
-    stored = services.generation.export_vector(user_id, job_id, body.colors if body else None)
+    stored = services.generation.files.vector(user_id, job_id, body.colors if body else None)
     return VectorResponse(svg_url=_absolute(request, stored.url) or stored.url, colors=stored.colors,
                           paths=stored.paths)
 

@@ -19,13 +19,10 @@ from core.errors import (
     InvalidRequest,
     InvalidTransition,
     JobNotFound,
-    JobNotReady,
     QuotaExceeded,
     StorageError,
 )
 from core.generators.base import GenerationOutcome, GenerationRequest, Generator
-from core.generators.draft import DraftGenerator
-from core.generators.draft_art import DRAFT_REVISION
 from core.jobs import HistoryFilter, Job, JobStatus, JobStore, NewJob
 from core.jobs.history import still_running
 from core.jobs.models import REMOTE_RUNNER, in_process_runner
@@ -38,15 +35,12 @@ from core.jobs.limits import (
 )
 from core.jobs.briefs import BriefWriter, GenerateCommand
 from core.jobs.callbacks import CallbackDispatcher
+from core.jobs.files import JobFiles
 from core.jobs.quotas import QuotaLimits, QuotaUsage, check_batch_quota
 from core.jobs.results import APPLIED, DirectUploads, OutcomeApplier
-from core.mockups import render_mockup
 from core.ops import metrics
 from core.parsing import ParsedPrompt, PromptParser
 from core.printing.processors import LocalPrintProcessor, PrintProcessor
-from core.imaging.png_text import generation_text
-from core.printing.stored import StoredPrintFile, store_print_file
-from core.printing.stored_vectors import StoredVectorFile, store_vector_file
 from core.storage import ObjectStore, image_key
 from core.logsafe import safe
 
@@ -93,9 +87,9 @@ class GenerationService:
         self.callbacks = callbacks
         # who cuts out and upscales print files: this process, or the GPU worker (core.printing)
         self.printing = printing or LocalPrintProcessor()
-        # print files carry the generation record in text chunks (TENKAIGEN_PNG_METADATA)
-        self._png_metadata = png_metadata
-        self._model_revision = model_revision
+        # a completed job's design, print file, SVG and mockup (core.jobs.files)
+        self.files = JobFiles(self.owned_job, objects, catalog, self.printing, png_metadata=png_metadata,
+                              model_revision=model_revision, default_steps=limits.steps)
 
     # --- briefs (core.jobs.briefs) -------------------------------------------------------
     def parse(self, prompt: str, style: str, product: str) -> ParsedPrompt:
@@ -398,64 +392,3 @@ class GenerationService:
         if job.status is JobStatus.PROCESSING:
             self.generator.cancel(job.id)
         return self.job_finished(canceled)
-
-    # --- the finished image ------------------------------------------------------------------
-    def export_print_file(self, user_id: str, job_id: str) -> StoredPrintFile:
-        """Render and store the print-ready PNG of the caller's completed job (core.printing).
-
-        JobNotFound for an unknown or another's job, JobNotReady when it has not completed,
-        StorageError when the image cannot be read or the print file cannot be written.
-        """
-        job = self.owned_job(user_id, job_id)
-        if job.status is not JobStatus.COMPLETED or not job.storage_key:
-            raise JobNotReady(f"job {job.id} is {job.status.value}: a print file needs a completed job")
-        return store_print_file(self.objects, job, self.catalog.product(job.product), processor=self.printing,
-                                text=self._generation_text(job))
-
-    def vector_colors(self, user_id: str, job_id: str) -> int:
-        """The colours a vector export of the caller's job starts from: its style's."""
-        job = self.owned_job(user_id, job_id)
-        return self.catalog.styles[job.style].vector_colors if job.style in self.catalog.styles else 8
-
-    def export_vector(self, user_id: str, job_id: str, colors: int | None = None) -> StoredVectorFile:
-        """Trace and store the SVG of the caller's completed job in `colors` colours (its
-        style's count when None); errors as export_print_file's, InvalidRequest for colours
-        out of range."""
-        job = self.owned_job(user_id, job_id)
-        if job.status is not JobStatus.COMPLETED or not job.storage_key:
-            raise JobNotReady(f"job {job.id} is {job.status.value}: a vector file needs a completed job")
-        chosen = colors if colors is not None else self.vector_colors(user_id, job_id)
-        return store_vector_file(self.objects, job, self.catalog.product(job.product), chosen)
-
-    def load_export(self, user_id: str, job_id: str, key: str) -> bytes:
-        """A file exported from the caller's job (its print file, an SVG), by the key the export
-        answered; JobNotFound for another's job or a key that is not one of the job's files."""
-        job = self.owned_job(user_id, job_id)
-        if ".." in key or not key.startswith(image_key(self.objects.prefix, job.user_id, job.id, "_", extension="")[:-1]):
-            raise JobNotFound(job_id)
-        return self.objects.get(key)
-
-    def _generation_text(self, job: Job) -> dict[str, str] | None:
-        """What made the job's image, for its print file's text chunks; None when turned off."""
-        if not self._png_metadata:
-            return None
-        brief = job.parsed_prompt
-        revision = DRAFT_REVISION if job.model == DraftGenerator.model_name else self._model_revision
-        return generation_text(
-            prompt=str(brief.get("prompt", job.prompt)), negative_prompt=str(brief.get("negative_prompt", "")),
-            seed=job.seed, steps=brief.get("steps") or self._limits.steps, model=job.model, revision=revision,
-        )
-
-    def mockup_png(self, user_id: str, job_id: str, size: int = 640) -> bytes:
-        """The caller's completed design on its product (core.mockups), as a size×size PNG."""
-        job = self.owned_job(user_id, job_id)
-        return render_mockup(self._image_of(job), self.catalog.product(job.product), size)
-
-    def load_image(self, user_id: str, job_id: str) -> bytes:
-        """The stored PNG of the caller's completed job; StorageError when it cannot be read."""
-        return self._image_of(self.owned_job(user_id, job_id))
-
-    def _image_of(self, job: Job) -> bytes:
-        if job.status is not JobStatus.COMPLETED or not job.storage_key:
-            raise InvalidRequest(f"job {job.id} has no image (status {job.status.value})")
-        return self.objects.get(job.storage_key)

@@ -140,7 +140,7 @@ class PublishingService:
         product = self.generation.catalog.product(job.product)
         if product.printful_product_id is None:
             raise NotPublishable(f"{product.name} has no Printful product to publish to")
-        stored = self.generation.export_print_file(user_id, job.id)
+        stored = self.generation.files.print_file(user_id, job.id)
         if not _print_file_passes(stored):
             raise NotPublishable(f"the print file of job {job.id} fails preflight: {'; '.join(_failed_checks(stored))}")
         return Publishable(job, product, stored)

@@ -64,7 +64,7 @@ def test_a_favourite_is_set_on_the_callers_job_and_filtered(service):
 def test_delete_removes_the_image_the_print_file_and_the_row(object_store: ObjectStore, sqlite_store, catalog):
     service = service_over(sqlite_store, object_store, catalog)
     job = completed(service)
-    print_key = service.export_print_file("alice", job.id).key
+    print_key = service.files.print_file("alice", job.id).key
     assert job.storage_key == image_key(object_store.prefix, "alice", job.id)
     assert object_store.exists(job.storage_key) and object_store.exists(print_key)
     kept = completed(service)

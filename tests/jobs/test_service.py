@@ -109,15 +109,15 @@ def test_another_users_job_cannot_be_canceled_exported_or_shown(service):
     refused = [
         lambda: service.cancel("bob", pending.id),
         lambda: service.queue_position("bob", pending.id),
-        lambda: service.export_print_file("bob", done.id),
-        lambda: service.load_image("bob", done.id),
-        lambda: service.mockup_png("bob", done.id),
+        lambda: service.files.print_file("bob", done.id),
+        lambda: service.files.image("bob", done.id),
+        lambda: service.files.mockup_png("bob", done.id),
     ]
     for call in refused:
         with pytest.raises(JobNotFound):
             call()
     assert service.jobs.get(pending.id).status is JobStatus.PENDING
-    assert service.load_image("alice", done.id) and service.export_print_file("alice", done.id).key
+    assert service.files.image("alice", done.id) and service.files.print_file("alice", done.id).key
 
 
 def test_queue_position_is_reported_for_pending_jobs_only(service):

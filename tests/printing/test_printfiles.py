@@ -150,7 +150,7 @@ def completed_job(service: GenerationService, product: str) -> str:
 
 def test_the_print_file_is_stored_beside_the_image(service: GenerationService):
     job_id = completed_job(service, "tote-bag")
-    stored = service.export_print_file("ana", job_id)
+    stored = service.files.print_file("ana", job_id)
     assert stored.key == image_key(service.objects.prefix, "ana", job_id, "_print") == f"ai-generated/ana/{job_id}_print.png"
     assert stored.url == service.objects.public_url(stored.key)
     image = opened(service.objects.get(stored.key))
@@ -229,5 +229,5 @@ def test_a_print_file_of_an_outdated_size_is_rendered_again(service: GenerationS
     job = service.jobs.get(job_id)
     key = image_key(service.objects.prefix, "ana", job_id, "_print")
     service.objects.put_png(key, design_png((100, 100)))  # from before the product's print size changed
-    stored = service.export_print_file("ana", job_id)
+    stored = service.files.print_file("ana", job_id)
     assert opened(service.objects.get(stored.key)).size == service.catalog.product(job.product).print_size_px

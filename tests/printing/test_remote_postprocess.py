@@ -170,8 +170,8 @@ def test_the_stored_print_file_says_the_worker_made_it_and_keeps_saying_so_when_
         job = service.create_job("ana", GenerateCommand(prompt="a red disc", style="anime", product="sticker", seed=1))
         service.apply_outcome(GenerationOutcome(job_id=job.id, status="completed", seed=1,
                                                 png=design_png(catalog.product("sticker").generation_size)))
-        stored = service.export_print_file("ana", job.id)
-        again = service.export_print_file("ana", job.id)
+        stored = service.files.print_file("ana", job.id)
+        again = service.files.print_file("ana", job.id)
     finally:
         with_worker.close()
     # the sticker's 1328² design is larger than its 1200² print: the worker cuts out, Lanczos resizes

@@ -121,7 +121,7 @@ def completed_job(service: GenerationService, product: str, style: str = "sticke
 
 def test_the_svg_is_stored_beside_the_image_with_its_content_type(service: GenerationService):
     job_id = completed_job(service, "tote-bag", style="vintage-poster")
-    stored = service.export_vector("ana", job_id)  # the style's colours
+    stored = service.files.vector("ana", job_id)  # the style's colours
     assert stored.colors == service.catalog.style("vintage-poster").vector_colors == 4
     assert stored.key == f"ai-generated/ana/{job_id}_vector_4.svg"
     assert stored.paths == len(re.findall(r"<path\b", service.objects.get(stored.key).decode()))
@@ -134,7 +134,7 @@ def test_the_svg_is_stored_beside_the_image_with_its_content_type(service: Gener
 def test_another_users_job_has_no_vector_file(service: GenerationService):
     job_id = completed_job(service, "sticker")
     with pytest.raises(JobNotFound):
-        service.export_vector("bob", job_id, 4)
+        service.files.vector("bob", job_id, 4)
 
 
 @pytest.fixture

@@ -112,7 +112,7 @@ def test_download_gives_the_picked_designs_png(page: Page, studio: RunningStudio
 
 def test_delete_removes_the_card_and_the_image_in_storage(page: Page, studio: RunningStudio):
     job = seed(studio, prompt="a doomed teapot")
-    print_key = studio.services.generation.export_print_file(studio.settings.local_user, job.id).key
+    print_key = studio.services.generation.files.print_file(studio.settings.local_user, job.id).key
     assert studio.objects.exists(job.storage_key) and studio.objects.exists(print_key)
     ui = open_history(page, studio)
     pick(ui, "a doomed teapot")
