@@ -85,6 +85,9 @@ def two_apps(tmp_path, pg_store, pg_url, s3_endpoint, s3_bucket, webhook_secret)
                 TENKAIGEN_WEBHOOK_URL=f"http://127.0.0.1:{port_a}/api/generate/webhook",
                 TENKAIGEN_WEBHOOK_SECRET=webhook_secret, TENKAIGEN_DISPATCH_BACKOFF_S=0,
                 TENKAIGEN_QUOTA_PER_MINUTE=0, TENKAIGEN_QUOTA_IN_FLIGHT=0, TENKAIGEN_PENDING_GRACE_S=1,
+                # a dispatch whose connection is killed mid-query is left to the recovery pass
+                # (GenerationService.dispatch_later): here it passes every second, not every 30
+                TENKAIGEN_RECOVERY_INTERVAL_S=1,
                 **s3_settings(s3_endpoint, s3_bucket),
             )
             apps.append(create_app(settings))
