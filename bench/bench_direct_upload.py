@@ -1,7 +1,7 @@
 """Results straight to the bucket, end to end, against the bucket's own speed (run by hand).
 
     .venv/bin/python -m bench.bench_direct_upload [--jobs 320] [--concurrency 16] [--mode direct|base64|both]
-        [--upload-check header|full]
+        [--upload-check full|header]
 
 Everything runs on loopback and stops by itself:
 - Postgres: TENKAIGEN_TEST_PG_URL's server, or a throwaway one (tests/support/postgres.py);
@@ -357,7 +357,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=320, help="jobs measured per mode (after a warm-up round)")
     parser.add_argument("--concurrency", type=int, default=16, help="clients at once, and boto3 PUTs at once")
     parser.add_argument("--mode", choices=("direct", "base64", "both"), default="direct")
-    parser.add_argument("--upload-check", choices=("header", "full"), default="header",
+    parser.add_argument("--upload-check", choices=("full", "header"), default="full",
                         help="the app's TENKAIGEN_UPLOAD_CHECK for direct uploads")
     return parser.parse_args(argv)
 

@@ -65,9 +65,9 @@ class Settings(BaseSettings):
     direct_upload: Literal["auto", "off"] = Field("auto", alias="TENKAIGEN_DIRECT_UPLOAD")
     # how long a presigned upload URL is valid: a cold start, the queue and the job (max 7 days, SigV4's limit)
     upload_url_expires_s: int = Field(3600, alias="TENKAIGEN_UPLOAD_URL_EXPIRES_S", ge=60, le=7 * 24 * 3600)
-    # header: the uploaded object's size, type and PNG header, in one ranged GET; full: also its
-    # SHA-256 and every pixel, fetching the whole image again (core/jobs/results.py)
-    upload_check: Literal["header", "full"] = Field("header", alias="TENKAIGEN_UPLOAD_CHECK")
+    # full: the uploaded object's size, type, SHA-256 and every pixel, in one GET of the whole
+    # image; header: its size, type and PNG header, in one ranged GET (core/jobs/results.py)
+    upload_check: Literal["full", "header"] = Field("full", alias="TENKAIGEN_UPLOAD_CHECK")
     # auto: with a worker, print files are cut out (BiRefNet) and upscaled (Real-ESRGAN) there,
     # locally when it cannot; off: always locally (flood fill, Lanczos)
     gpu_print: Literal["auto", "off"] = Field("auto", alias="TENKAIGEN_GPU_PRINT")

@@ -23,17 +23,16 @@ the PNG itself, and its small webhook says how many bytes and which SHA-256; the
 checked against that before the job completes, and a missing or wrong one fails the job
 with the reason, so it never waits for an image that will not come.
 
-How far the object is checked (TENKAIGEN_UPLOAD_CHECK):
-- `header` (the default): one ranged GET of its first 33 bytes, which also carries its size and
-  content type: the object is there, has the bytes the worker sent, is stored as image/png,
-  and its PNG header (signature, IHDR with a valid CRC) declares the asked size. A single PUT is
-  all or nothing and its length is the one the worker declared, so what this leaves unread is
-  the pixels the worker itself encoded and hashed;
-- `full`: one GET of the whole object instead: the same, then its SHA-256 against the worker's
-  and every pixel decoded. The bucket's side costs about what the ranged GET does (on moto's
-  server); the app's does not: hashing and decoding every image is ~10 ms of CPU at 1328²,
-  most of what a job costs the app (bench/bench_direct_upload.py), and on a real bucket each
-  image is transferred a second time.
+How far the object is checked (TENKAIGEN_UPLOAD_CHECK), in one request to the bucket either way:
+- `full` (the default): one GET of the whole object, whose answer also carries its size and
+  content type: it is there, has the bytes the worker sent, is stored as image/png, has the
+  worker's SHA-256, and decodes whole (every pixel, within check_png's bounds) at the asked size;
+- `header`: one ranged GET of its first 33 bytes instead: the same up to the PNG header
+  (signature, IHDR with a valid CRC, the asked size). A single PUT is all or nothing and its
+  length is the one the worker declared, so what this leaves unread is the pixels the worker
+  itself encoded and hashed. It saves the app hashing and decoding every image (~10 ms of CPU
+  at 1328², most of what a job costs the app: bench/bench_direct_upload.py) and, on a real
+  bucket, transferring each image a second time.
 """
 
 from __future__ import annotations
@@ -68,11 +67,11 @@ MAX_FULLY_CHECKED_BYTES = 32 * 1024 * 1024
 class DirectUploads:
     """Whether dispatches carry a presigned PUT for the result (TENKAIGEN_DIRECT_UPLOAD), for
     how long it is valid (TENKAIGEN_UPLOAD_URL_EXPIRES_S: a cold start plus the job), and how
-    far the uploaded object is checked (TENKAIGEN_UPLOAD_CHECK: `header` or `full`)."""
+    far the uploaded object is checked (TENKAIGEN_UPLOAD_CHECK: `full` or `header`)."""
 
     enabled: bool = True
     expires_s: int = 3600
-    check: str = "header"
+    check: str = "full"
 
     def __post_init__(self) -> None:
         if self.check not in ("header", "full"):

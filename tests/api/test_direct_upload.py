@@ -129,15 +129,32 @@ def test_the_full_check_fails_an_upload_whose_sha256_differs(
 
 @pytest.mark.slow
 def test_the_header_check_reads_only_the_header_so_a_change_past_it_completes(
-    bucket_client, held_worker, webhook_secret
+    tmp_path, webhook_secret, held_worker, s3_endpoint, s3_bucket
 ):
-    """What TENKAIGEN_UPLOAD_CHECK=header (the default) leaves to the worker: the bytes past the
-    PNG header. The same-size object completes; the full check above is the one that reads them."""
-    job = submit(bucket_client)
-    png = solid_png(job.width, job.height)
-    put(held_worker[0].received[0]["upload"], png[:-1] + bytes([png[-1] ^ 0xFF]))
-    post(bucket_client, uploaded(job, png), webhook_secret)
-    assert status_of(bucket_client, job)["status"] == "completed"
+    """What TENKAIGEN_UPLOAD_CHECK=header leaves to the worker: the bytes past the PNG header.
+    The same-size object completes; the full check (the default) is the one that reads them."""
+    with app_client(tmp_path, webhook_secret, held_worker[1], TENKAIGEN_UPLOAD_CHECK="header",
+                    **s3_settings(s3_endpoint, s3_bucket)) as client:
+        job = submit(client)
+        png = solid_png(job.width, job.height)
+        put(held_worker[0].received[0]["upload"], png[:-1] + bytes([png[-1] ^ 0xFF]))
+        post(client, uploaded(job, png), webhook_secret)
+        assert status_of(client, job)["status"] == "completed"
+
+
+@pytest.mark.slow
+def test_the_header_check_still_refuses_an_upload_of_another_image_size(
+    tmp_path, webhook_secret, held_worker, s3_endpoint, s3_bucket
+):
+    with app_client(tmp_path, webhook_secret, held_worker[1], TENKAIGEN_UPLOAD_CHECK="header",
+                    **s3_settings(s3_endpoint, s3_bucket)) as client:
+        job = submit(client)
+        small = solid_png(64, 64)
+        put(held_worker[0].received[0]["upload"], small)
+        post(client, uploaded(job, small), webhook_secret)
+        status = status_of(client, job)
+    assert status["status"] == "failed"
+    assert status["error"].startswith("the worker's upload of the image is not the asked image: image is 64x64")
 
 
 @pytest.mark.slow
