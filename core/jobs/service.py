@@ -160,12 +160,20 @@ class GenerationService:
         """`dispatch` as a background task after the request was answered (202): a fault there
         (a database connection killed mid-query, say) is logged, not raised, since nobody waits
         for it and a raised error would make the server drop the client's keep-alive connection.
-        The job stays pending, and the recovery pass claims it after the pending grace."""
+        A job still pending is claimed by the recovery pass after the pending grace; one whose
+        claim went through though its answer was lost (processing, no runner: only this process
+        claimed it) is handed over here, since the recovery pass claims pending jobs only."""
         try:
             self.dispatch(job_id)
         except Exception as exc:  # noqa: BLE001 (the recovery pass is the retry)
             log.warning("dispatch deferred to recovery job_id=%s error=%s: %s", safe(job_id), type(exc).__name__,
                         safe(str(exc)))
+            try:
+                job = self.jobs.get(job_id)
+                if job.status is JobStatus.PROCESSING and job.runner is None:
+                    self.hand_over(job)
+            except Exception as again:  # noqa: BLE001 (the processing deadline ends it)
+                log.warning("claimed job not handed over job_id=%s error=%s", safe(job_id), type(again).__name__)
 
     def hand_over(self, job: Job) -> Job:
         """Send a job this process has claimed (status processing) to the generator, recording

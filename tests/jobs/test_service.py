@@ -165,3 +165,59 @@ def test_a_background_dispatch_that_loses_its_database_connection_leaves_the_job
     assert service.jobs.get(job.id).status is JobStatus.PENDING  # the recovery pass will claim it
     assert generator.requests == []
     assert "dispatch deferred to recovery" in caplog.text and job.id in caplog.text
+
+
+class ConnectionLostOnce:
+    """A job store whose first call of `method` fails the way a killed database connection does:
+    before its write (`after=False`) or after it, the answer lost."""
+
+    def __init__(self, inner, method: str, after: bool) -> None:
+        self._inner = inner
+        self._method = method
+        self._after = after
+        self.failures = 1
+
+    def __getattr__(self, name: str):
+        real = getattr(self._inner, name)
+        if name != self._method:
+            return real
+
+        def once(*args, **kwargs):
+            if not self.failures:
+                return real(*args, **kwargs)
+            self.failures -= 1
+            if self._after:
+                real(*args, **kwargs)
+            raise ConnectionError("terminating connection due to administrator command")
+
+        return once
+
+
+@pytest.mark.parametrize(("method", "after"), [("record_runner", False), ("mark_processing", True)],
+                         ids=["runner-write-lost", "claim-answer-lost"])
+def test_a_claimed_job_whose_connection_is_lost_mid_dispatch_is_still_handed_over(
+    method, after, sqlite_store, local_store, catalog, generator
+):
+    """Found in CI (tests/test_faults.py): the job was already processing, so the recovery pass,
+    which claims pending jobs, never took it, and it waited for the processing deadline."""
+    service = GenerationService(
+        jobs=ConnectionLostOnce(sqlite_store, method, after), objects=local_store, parser=LocalPromptParser(catalog),
+        generator=generator, catalog=catalog, webhook_url="http://127.0.0.1:1/api/generate/webhook",
+    )
+    job = service.create_job("alice", command())
+    service.dispatch_later(job.id)
+    assert [request.job_id for request in generator.requests] == [job.id]
+    assert sqlite_store.get(job.id).runner is not None
+
+
+def test_a_dispatch_whose_claim_failed_leaves_the_job_pending_for_recovery(
+    sqlite_store, local_store, catalog, generator
+):
+    service = GenerationService(
+        jobs=ConnectionLostOnce(sqlite_store, "mark_processing", after=False), objects=local_store,
+        parser=LocalPromptParser(catalog), generator=generator, catalog=catalog,
+        webhook_url="http://127.0.0.1:1/api/generate/webhook",
+    )
+    job = service.create_job("alice", command())
+    service.dispatch_later(job.id)
+    assert generator.requests == [] and sqlite_store.get(job.id).status is JobStatus.PENDING
