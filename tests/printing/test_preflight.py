@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import math
 import struct
-import zlib
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -25,7 +23,8 @@ from core.printing.printfiles import PREFLIGHT_CHUNK, PrintFile, render_print_fi
 from core.printing.stored import download_name
 from core.storage import image_key
 from tests.support.apps import make_settings
-from tests.support.servers import wait_until
+from tests.printing.designs import completed_draft
+from tests.support.png_files import opened, png_chunks
 
 IDEA = "A cyberpunk samurai with neon lights"
 CATALOG = load_catalog()
@@ -41,20 +40,9 @@ def draft_design(catalog: Catalog, product: Product, style: str = "anime", seed:
 def chunks(png: bytes) -> dict[bytes, bytes]:
     """Each chunk type's first data, straight from the file (CRCs checked)."""
     found: dict[bytes, bytes] = {}
-    position = 8
-    while position < len(png):
-        length, kind = struct.unpack(">I4s", png[position:position + 8])
-        data = png[position + 8:position + 8 + length]
-        assert zlib.crc32(kind + data) == struct.unpack(">I", png[position + 8 + length:position + 12 + length])[0]
+    for kind, data in png_chunks(png):
         found.setdefault(kind, data)
-        position += 12 + length
     return found
-
-
-def opened(png: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(png))
-    image.load()
-    return image
 
 
 def statuses(checks: list[PreflightCheck]) -> dict[str, str]:
@@ -218,21 +206,8 @@ def test_the_download_name_says_design_product_size_and_dpi():
     assert download_name("???", "sticker", 1200, 1200, 300) == "design_sticker_1200x1200_300dpi.png"
 
 
-@pytest.fixture
-def client(tmp_path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(tmp_path))) as test_client:
-        yield test_client
-
-
-def _completed(client: TestClient, product: str = "t-shirt") -> str:
-    accepted = client.post("/api/generate", json={"prompt": IDEA, "style": "anime", "product": product, "seed": 5})
-    job_id = accepted.json()["job_id"]
-    wait_until(lambda: client.get(f"/api/generate/status/{job_id}").json()["status"] == "completed", what="draft job")
-    return job_id
-
-
 def test_the_print_file_answer_carries_the_checklist_made_by_and_download_name(client):
-    job_id = _completed(client)
+    job_id = completed_draft(client, IDEA, "anime", "t-shirt", seed=5)
     body = client.post(f"/api/generate/{job_id}/print-file").json()
     assert body["preflight_passed"] is True
     assert [c["check"] for c in body["preflight"]][:4] == ["format", "colour", "dpi", "resolution"]
@@ -246,7 +221,7 @@ def test_the_print_file_answer_carries_the_checklist_made_by_and_download_name(c
 
 def test_the_draft_and_the_print_file_carry_no_generation_record_when_it_is_off(tmp_path):
     with TestClient(create_app(make_settings(tmp_path, TENKAIGEN_PNG_METADATA="off"))) as client:
-        job_id = _completed(client)
+        job_id = completed_draft(client, IDEA, "anime", "t-shirt", seed=5)
         body = client.post(f"/api/generate/{job_id}/print-file").json()
         draft = opened(client.get(client.get(f"/api/generate/status/{job_id}").json()["image_url"]).content)
         printed = opened(client.get(body["print_file_url"]).content)
@@ -256,14 +231,14 @@ def test_the_draft_and_the_print_file_carry_no_generation_record_when_it_is_off(
 
 
 def test_the_draft_carries_its_generation_record(client):
-    job_id = _completed(client)
+    job_id = completed_draft(client, IDEA, "anime", "t-shirt", seed=5)
     draft = opened(client.get(client.get(f"/api/generate/status/{job_id}").json()["image_url"]).content)
     assert draft.text["seed"] == "5" and draft.text["model"] == "draft-renderer" and draft.text["revision"]
     assert draft.text["steps"] == "50"
 
 
 def test_a_print_file_stored_without_its_checklist_is_rendered_again(client, tmp_path):
-    job_id = _completed(client, "sticker")
+    job_id = completed_draft(client, IDEA, "anime", "sticker", seed=5)
     services = client.app.state.services
     key = image_key(services.generation.objects.prefix, "local", job_id, "_print")
     old = Image.new("RGBA", (1200, 1200))

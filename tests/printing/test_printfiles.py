@@ -5,43 +5,19 @@ from __future__ import annotations
 
 import io
 import struct
-import zlib
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from app import create_app
 from core.catalog import Catalog
-from core.generators import DraftGenerator, GenerationOutcome
-from core.parsing import LocalPromptParser
 from core.printing.printfiles import connected_to_border, render_print_file
 from core.printing.stored import RENDER_SLOTS
 from core.jobs.service import GenerateCommand, GenerationService
 from core.storage import image_key
-from tests.support.apps import make_settings
 from tests.support.bad_pngs import garbled_png
-from tests.support.servers import wait_until
-
-BACKGROUND = (250, 248, 245)
-INK = (200, 30, 60)
-
-
-def design_png(size: tuple[int, int], background: tuple[int, int, int] = BACKGROUND) -> bytes:
-    """A red disc on a plain near-white background, with a background-coloured dot inside it."""
-    width, height = size
-    image = Image.new("RGB", size, background)
-    draw = ImageDraw.Draw(image)
-    r = min(width, height) // 3
-    cx, cy = width // 2, height // 2
-    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=INK)
-    draw.ellipse((cx - r // 5, cy - r // 5, cx + r // 5, cy + r // 5), fill=background)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
+from tests.printing.designs import BACKGROUND, INK, completed_draft, completed_job, design_png
+from tests.support.png_files import opened, png_chunks
 
 def noise_png(size: tuple[int, int]) -> bytes:
     pixels = np.random.default_rng(7).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
@@ -52,21 +28,12 @@ def noise_png(size: tuple[int, int]) -> bytes:
 
 def phys_chunk(png: bytes) -> tuple[int, int, int]:
     """(pixels per metre x, y, unit) straight from the PNG's pHYs chunk."""
-    position = 8
-    while position < len(png):
-        length, kind = struct.unpack(">I4s", png[position:position + 8])
-        data = png[position + 8:position + 8 + length]
-        assert zlib.crc32(kind + data) == struct.unpack(">I", png[position + 8 + length:position + 12 + length])[0]
+    for kind, data in png_chunks(png):
         if kind == b"pHYs":
             return struct.unpack(">IIB", data)
         if kind == b"IDAT":
             break  # pHYs must come before the image data
-        position += 12 + length
     raise AssertionError("no pHYs chunk before IDAT")
-
-
-def opened(png: bytes) -> Image.Image:
-    return Image.open(io.BytesIO(png))
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -131,23 +98,6 @@ def test_the_flood_fill_follows_winding_paths_and_stops_at_walls():
 
 
 # --- the service and the HTTP route -----------------------------------------------------------------
-@pytest.fixture
-def service(sqlite_store, object_store, catalog: Catalog) -> Iterator[GenerationService]:
-    generator = DraftGenerator({})
-    yield GenerationService(
-        jobs=sqlite_store, objects=object_store, parser=LocalPromptParser(catalog), generator=generator,
-        catalog=catalog, webhook_url="http://127.0.0.1:9/api/generate/webhook",
-    )
-    generator.close()
-
-
-def completed_job(service: GenerationService, product: str) -> str:
-    job = service.create_job("ana", GenerateCommand(prompt="a red disc", style="anime", product=product, seed=1))
-    png = design_png(service.catalog.product(product).generation_size)
-    service.apply_outcome(GenerationOutcome(job_id=job.id, status="completed", png=png, seed=1))
-    return job.id
-
-
 def test_the_print_file_is_stored_beside_the_image(service: GenerationService):
     job_id = completed_job(service, "tote-bag")
     stored = service.files.print_file("ana", job_id)
@@ -158,16 +108,8 @@ def test_the_print_file_is_stored_beside_the_image(service: GenerationService):
     assert service.objects.exists(image_key(service.objects.prefix, "ana", job_id))  # the image itself stays
 
 
-@pytest.fixture
-def client(tmp_path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(tmp_path))) as test_client:
-        yield test_client
-
-
 def test_post_print_file_answers_its_url_size_and_dpi(client, tmp_path):
-    accepted = client.post("/api/generate", json={"prompt": "a red fox", "style": "sticker", "product": "sticker", "seed": 3})
-    job_id = accepted.json()["job_id"]
-    wait_until(lambda: client.get(f"/api/generate/status/{job_id}").json()["status"] == "completed", what="draft job")
+    job_id = completed_draft(client)
     response = client.post(f"/api/generate/{job_id}/print-file")
     assert response.status_code == 200
     body = response.json()
@@ -186,13 +128,6 @@ def test_post_print_file_before_the_job_completes_is_409(client):
     job = client.app.state.services.generation.create_job("local", GenerateCommand(prompt="a cat", style="anime", product="mug"))
     response = client.post(f"/api/generate/{job.id}/print-file")
     assert response.status_code == 409 and "pending" in response.json()["detail"]
-
-
-def completed_draft(client: TestClient) -> str:
-    accepted = client.post("/api/generate", json={"prompt": "a red fox", "style": "sticker", "product": "sticker", "seed": 3})
-    job_id = accepted.json()["job_id"]
-    wait_until(lambda: client.get(f"/api/generate/status/{job_id}").json()["status"] == "completed", what="draft job")
-    return job_id
 
 
 def test_a_stored_image_that_cannot_be_read_answers_422_with_a_message_not_500(client, tmp_path):

@@ -3,7 +3,6 @@ and the local path standing in when the worker's cutout fails its check or the w
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from modal_app.postprocess import PostprocessEngine
 from modal_app.postprocess_job import PrintModels
 from modal_app.worker_app import create_worker_app
 from tests.support.apps import make_settings
+from tests.support.png_files import opened
 from tests.support.servers import LiveServer
 from tests.worker.engines import FailingEngine
 from tests.worker.tiny_print_models import design_png, save_print_models, tiny_config
@@ -60,12 +60,6 @@ def empty_cutout_worker(models_dir: Path, webhook_secret: str) -> Iterator[str]:
 def small(product: Product) -> Product:
     """The product with a 100x130 px print area, so the tiny upscaler runs in a moment on a CPU."""
     return product.model_copy(update={"print_area_in": (1.0, 1.3), "dpi": 100})
-
-
-def opened(png: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(png))
-    image.load()
-    return image
 
 
 def no_wait(_: int) -> float:

@@ -6,25 +6,18 @@ from __future__ import annotations
 import io
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
-from app import create_app
 from core.catalog import Catalog
 from core.errors import InvalidRequest, JobNotFound
-from core.generators import DraftGenerator, GenerationOutcome
 from core.jobs.service import GenerateCommand, GenerationService
-from core.parsing import LocalPromptParser
 from core.printing.printfiles import remove_background
 from core.printing.stored import RENDER_SLOTS
 from core.printing.vectors import render_vector_file
-from tests.printing.test_printfiles import design_png
-from tests.support.apps import make_settings
-from tests.support.servers import wait_until
+from tests.printing.designs import completed_draft, completed_job, design_png
 from tests.support.svg_raster import SVG_NS, rasterize
 
 SCALE = 0.25  # the SVGs are rasterized at a quarter of the design's size
@@ -102,23 +95,6 @@ def test_the_vector_bench_runs(catalog: Catalog):
 
 
 # --- the service and the HTTP route ------------------------------------------------------------------
-@pytest.fixture
-def service(sqlite_store, object_store, catalog: Catalog) -> Iterator[GenerationService]:
-    generator = DraftGenerator({})
-    yield GenerationService(
-        jobs=sqlite_store, objects=object_store, parser=LocalPromptParser(catalog), generator=generator,
-        catalog=catalog, webhook_url="http://127.0.0.1:9/api/generate/webhook",
-    )
-    generator.close()
-
-
-def completed_job(service: GenerationService, product: str, style: str = "sticker") -> str:
-    job = service.create_job("ana", GenerateCommand(prompt="a red disc", style=style, product=product, seed=1))
-    png = design_png(service.catalog.product(product).generation_size)
-    service.apply_outcome(GenerationOutcome(job_id=job.id, status="completed", png=png, seed=1))
-    return job.id
-
-
 def test_the_svg_is_stored_beside_the_image_with_its_content_type(service: GenerationService):
     job_id = completed_job(service, "tote-bag", style="vintage-poster")
     stored = service.files.vector("ana", job_id)  # the style's colours
@@ -132,22 +108,9 @@ def test_the_svg_is_stored_beside_the_image_with_its_content_type(service: Gener
 
 
 def test_another_users_job_has_no_vector_file(service: GenerationService):
-    job_id = completed_job(service, "sticker")
+    job_id = completed_job(service, "sticker", style="sticker")
     with pytest.raises(JobNotFound):
         service.files.vector("bob", job_id, 4)
-
-
-@pytest.fixture
-def client(tmp_path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(tmp_path))) as test_client:
-        yield test_client
-
-
-def completed_draft(client: TestClient) -> str:
-    accepted = client.post("/api/generate", json={"prompt": "a red fox", "style": "sticker", "product": "sticker", "seed": 3})
-    job_id = accepted.json()["job_id"]
-    wait_until(lambda: client.get(f"/api/generate/status/{job_id}").json()["status"] == "completed", what="draft job")
-    return job_id
 
 
 def test_post_vector_answers_the_svg_url_and_reuses_the_stored_file(client, tmp_path):

@@ -6,21 +6,11 @@ import struct
 import zlib
 
 from tests.support.fake_worker import solid_png
-
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from tests.support.png_files import SIGNATURE, png_chunks
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _chunks(png: bytes) -> list[tuple[bytes, bytes]]:
-    position, found = len(SIGNATURE), []
-    while position < len(png):
-        (length,) = struct.unpack(">I", png[position:position + 4])
-        found.append((png[position + 4:position + 8], png[position + 8:position + 8 + length]))
-        position += 12 + length
-    return found
 
 
 def _rebuild(chunks: list[tuple[bytes, bytes]]) -> bytes:
@@ -33,7 +23,7 @@ def _idat_index(chunks: list[tuple[bytes, bytes]]) -> int:
 
 def garbled_png(width: int, height: int) -> bytes:
     """Pixel data garbled mid-stream, its CRC recomputed so only decoding notices."""
-    chunks = _chunks(solid_png(width, height))
+    chunks = png_chunks(solid_png(width, height))
     at = _idat_index(chunks)
     data = bytearray(chunks[at][1])
     middle = len(data) // 2
@@ -44,7 +34,7 @@ def garbled_png(width: int, height: int) -> bytes:
 
 def cut_png(width: int, height: int) -> bytes:
     """The pixel data cut in half, the file otherwise well formed."""
-    chunks = _chunks(solid_png(width, height))
+    chunks = png_chunks(solid_png(width, height))
     at = _idat_index(chunks)
     chunks[at] = (b"IDAT", chunks[at][1][: len(chunks[at][1]) // 2])
     return _rebuild(chunks)
@@ -55,7 +45,7 @@ def text_bomb_png(width: int, height: int, inflated_mb: int = 200, before_pixels
     (only a whole decode reaches it) or before them (the header read meets it)."""
     deflate, block = zlib.compressobj(9), bytes(1 << 20)
     text = b"".join(deflate.compress(block) for _ in range(inflated_mb)) + deflate.flush()
-    chunks = _chunks(solid_png(width, height))
+    chunks = png_chunks(solid_png(width, height))
     at = _idat_index(chunks) + (0 if before_pixels else 1)
     chunks.insert(at, (b"zTXt", b"Comment\x00\x00" + text))
     return _rebuild(chunks)

@@ -8,7 +8,6 @@ nothing is downloaded.
 from __future__ import annotations
 
 import base64
-import io
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from PIL import Image
 
 from core.worker_contract.messages import PostprocessResult
 from core.worker_contract.webhooks import SignedRequestAuth
@@ -25,15 +23,10 @@ from modal_app.inference_errors import ModelWeightsMissing
 from modal_app.postprocess import PostprocessConfig, PostprocessEngine, upscaler_file
 from modal_app.postprocess_job import PrintModels
 from modal_app.worker_app import create_worker_app
+from tests.support.png_files import opened
 from tests.support.servers import LiveServer
 from tests.worker.engines import FailingEngine
 from tests.worker.tiny_print_models import design_png, tiny_config
-
-
-def opened(png: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(png))
-    image.load()
-    return image
 
 
 @pytest.fixture(scope="module")
