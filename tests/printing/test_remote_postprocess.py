@@ -4,6 +4,7 @@ and the local path standing in when the worker's cutout fails its check or the w
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -68,11 +69,8 @@ def no_wait(_: int) -> float:
 
 def test_a_garment_print_file_is_cut_out_and_upscaled_on_the_worker(good_worker, webhook_secret, catalog: Catalog):
     shirt = small(catalog.product("t-shirt"))
-    with_worker = RemotePostprocessor(good_worker, webhook_secret, backoff=no_wait)
-    try:
+    with closing(RemotePostprocessor(good_worker, webhook_secret, backoff=no_wait)) as with_worker:
         print_file = render_print_file(design_png((30, 40)), shirt, with_worker, job_id="job-1")
-    finally:
-        with_worker.close()
     image = opened(print_file.png)
     assert print_file.made_by == "worker: tiny matting cutout, tiny ESRGAN ×4 upscale"
     assert image.info[MADE_BY_CHUNK] == print_file.made_by
@@ -83,11 +81,8 @@ def test_a_garment_print_file_is_cut_out_and_upscaled_on_the_worker(good_worker,
 
 def test_an_opaque_product_is_upscaled_on_the_worker_without_a_cutout(good_worker, webhook_secret, catalog: Catalog):
     poster = small(catalog.product("poster"))
-    with_worker = RemotePostprocessor(good_worker, webhook_secret, backoff=no_wait)
-    try:
+    with closing(RemotePostprocessor(good_worker, webhook_secret, backoff=no_wait)) as with_worker:
         print_file = render_print_file(design_png((30, 40)), poster, with_worker)
-    finally:
-        with_worker.close()
     assert print_file.made_by == "worker: tiny ESRGAN ×4 upscale"
     assert opened(print_file.png).mode == "RGB" and not print_file.background_removed
 
@@ -96,11 +91,8 @@ def test_an_empty_cutout_from_the_worker_is_refused_and_the_local_path_makes_the
     empty_cutout_worker, webhook_secret, catalog: Catalog
 ):
     shirt = small(catalog.product("t-shirt"))
-    with_worker = RemotePostprocessor(empty_cutout_worker, webhook_secret, backoff=no_wait)
-    try:
+    with closing(RemotePostprocessor(empty_cutout_worker, webhook_secret, backoff=no_wait)) as with_worker:
         print_file = render_print_file(design_png((30, 40)), shirt, with_worker)
-    finally:
-        with_worker.close()
     local = render_print_file(design_png((30, 40)), shirt, LocalPrintProcessor())
     assert print_file.made_by.startswith("local: flood-fill cutout, Lanczos upscale (the worker's cutout was refused: "
                                          "the cutout is empty: 0.0% of the pixels are opaque")
@@ -118,11 +110,8 @@ def test_a_worker_that_cannot_answer_is_retried_then_the_file_is_made_locally(we
         return JSONResponse({"detail": "no GPU free"}, status_code=503)
 
     with LiveServer(flaky) as server:
-        with_worker = RemotePostprocessor(server.url, webhook_secret, max_attempts=3, backoff=no_wait)
-        try:
+        with closing(RemotePostprocessor(server.url, webhook_secret, max_attempts=3, backoff=no_wait)) as with_worker:
             print_file = render_print_file(design_png((30, 40)), small(catalog.product("tote-bag")), with_worker)
-        finally:
-            with_worker.close()
     assert len(calls) == 3
     assert print_file.made_by.endswith("(the GPU worker answered 503: no GPU free (after 3 attempts))")
     assert print_file.made_by.startswith("local: flood-fill cutout")
@@ -155,19 +144,16 @@ def test_the_worker_makes_print_files_when_an_endpoint_is_set_unless_turned_off(
 def test_the_stored_print_file_says_the_worker_made_it_and_keeps_saying_so_when_reused(
     good_worker, webhook_secret, sqlite_store, local_store, catalog: Catalog
 ):
-    with_worker = RemotePostprocessor(good_worker, webhook_secret, backoff=no_wait)
-    service = GenerationService(
-        jobs=sqlite_store, objects=local_store, parser=LocalPromptParser(catalog), generator=DraftGenerator({}),
-        catalog=catalog, webhook_url="http://127.0.0.1:9/api/generate/webhook", printing=with_worker,
-    )
-    try:
+    with closing(RemotePostprocessor(good_worker, webhook_secret, backoff=no_wait)) as with_worker:
+        service = GenerationService(
+            jobs=sqlite_store, objects=local_store, parser=LocalPromptParser(catalog), generator=DraftGenerator({}),
+            catalog=catalog, webhook_url="http://127.0.0.1:9/api/generate/webhook", printing=with_worker,
+        )
         job = service.create_job("ana", GenerateCommand(prompt="a red disc", style="anime", product="sticker", seed=1))
         service.apply_outcome(GenerationOutcome(job_id=job.id, status="completed", seed=1,
                                                 png=design_png(catalog.product("sticker").generation_size)))
         stored = service.files.print_file("ana", job.id)
         again = service.files.print_file("ana", job.id)
-    finally:
-        with_worker.close()
     # the sticker's 1328² design is larger than its 1200² print: the worker cuts out, Lanczos resizes
     assert stored.made_by == again.made_by == "worker: tiny matting cutout, Lanczos resize"
     assert stored.background_removed and (stored.width, stored.height) == (1200, 1200)
